@@ -1,0 +1,1 @@
+"""The clients service: everything a studio records about its clients."""

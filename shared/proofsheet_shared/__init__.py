@@ -1,0 +1,1 @@
+"""Shared kit for Proofsheet services and the gateway."""
