@@ -61,6 +61,10 @@ class Text(fields.String):
             return None
         return value
 
+    def _validate(self, value):
+        if value is not None:  # blank input became None: nothing for Length to measure
+            super()._validate(value)
+
 
 def normalise_email(value):
     try:

@@ -19,6 +19,7 @@ false so that running migrations does not replace the test runner's logging.
 """
 import contextlib
 import itertools
+import json
 import os
 import shutil
 import uuid
@@ -205,7 +206,9 @@ class FakeDatabase:
             event_id = record_event(self.session, self.source, event_type, data, self.context)
         else:
             event_id = f"fake-{next(self._ids)}"
-        self.events.append((event_type, data))
+        # a copy as the outbox stores it: later changes to ``data`` are not part of the event,
+        # and data that cannot be stored as JSON fails here as it would in the outbox
+        self.events.append((event_type, json.loads(json.dumps(data))))
         self.pending_event_ids.append(event_id)
         return event_id
 

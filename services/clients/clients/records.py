@@ -155,6 +155,7 @@ def update_client(db, client_id, payload, user_id, today):
         return client_to_dict(client, today)
     capitalise_names(data, _should_capitalise(session, data))
     _check_references(session, data, client_id=client.id)
+    before = client_to_dict(client, today)
     if "client_number" in data:
         number = data.pop("client_number")
         if not number:
@@ -164,7 +165,6 @@ def update_client(db, client_id, payload, user_id, today):
                 raise Conflict(f"client number {number} is already in use", {"client_number": "already in use"})
             client.client_number = number
             data["client_number"] = number
-    before = client_to_dict(client, today)
     _apply(session, client, data)
     client.updated_at, client.updated_by = utcnow(), user_id
     _flush_number(session, client.client_number)

@@ -1,0 +1,28 @@
+"""Domain tests: the clients modules called directly over an SQLite database made by the
+migrations (so the seeded lists and settings are there), with a FakeDatabase as ``db``."""
+import pytest
+from sqlalchemy.orm import sessionmaker
+
+from proofsheet_shared import testing
+from proofsheet_shared.db import create_db_engine
+
+
+@pytest.fixture
+def engine(sqlite_template, tmp_path):
+    url = testing.copy_sqlite_database(sqlite_template, tmp_path / "clients.db")
+    engine = create_db_engine(url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine):
+    session = sessionmaker(bind=engine, expire_on_commit=False)()
+    yield session
+    session.rollback()
+    session.close()
+
+
+@pytest.fixture
+def db(session):
+    return testing.FakeDatabase(session, source="clients")
