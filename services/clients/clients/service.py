@@ -1,4 +1,5 @@
 """The clients nameko service: a thin shell over the domain modules."""
+from nameko.dependency_providers import Config
 from nameko.rpc import rpc as plain_rpc
 
 from proofsheet_shared.cluster import ClusterRpc
@@ -19,6 +20,7 @@ class ClientsService(StudioSettingsMixin):
     db = Database(Base.metadata)
     caller = CallerIdentity()
     cluster = ClusterRpc()
+    config = Config()
 
     def _today(self):
         return studio_today(self.studio)
@@ -62,7 +64,7 @@ class ClientsService(StudioSettingsMixin):
         return records.delete_client(self.db, client_id, self.caller.user_id, references)
 
     def _reference_services(self):
-        configured = self.container.config.get("CLIENT_REFERENCE_SERVICES") or ""
+        configured = self.config.get("CLIENT_REFERENCE_SERVICES") or ""
         if isinstance(configured, str):
             configured = configured.split(",")
         return [s.strip() for s in configured if s and s.strip()]
