@@ -95,7 +95,7 @@ class OutboxRelay:
         sent = []
         for row in rows:
             envelope = row.envelope
-            exchange = get_event_exchange(row.source)
+            exchange = get_event_exchange(row.source, {})
             try:
                 self.publisher.publish(
                     envelope, exchange=exchange, routing_key=row.event_type, declare=[exchange],

@@ -182,8 +182,16 @@ def update_client(db, client_id, payload, user_id, today):
     return after
 
 
+CLIENT_COLUMNS = tuple(Client.__table__.c)
+
+
 def get_client(session, client_id, today):
-    return client_to_dict(get_live_client(session, client_id), today)
+    """The hot read path: one Core select, no ORM identity map."""
+    row = session.execute(select(*CLIENT_COLUMNS).where(Client.id == client_id,
+                                                        Client.deleted_at.is_(None))).first()
+    if row is None:
+        raise NotFound(f"client {client_id} does not exist", {"id": "not found"})
+    return client_to_dict(row, today)
 
 
 def get_clients(session, client_ids, today):

@@ -1,12 +1,11 @@
 """The clients nameko service: a thin shell over the domain modules."""
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc as plain_rpc
 
 from proofsheet_shared.cluster import ClusterRpc
 from proofsheet_shared.context import CallerIdentity
 from proofsheet_shared.db import Database
 from proofsheet_shared.entrypoints import rpc
-from proofsheet_shared.studio import StudioSettingsMixin, studio_today
+from proofsheet_shared import studio as studio_settings
 
 from . import family, lookups, numbering, records, search
 from .models import Base
@@ -14,7 +13,7 @@ from .models import Base
 READ, WRITE, DELETE, CONFIGURE = "clients.read", "clients.write", "clients.delete", "clients.configure"
 
 
-class ClientsService(StudioSettingsMixin):
+class ClientsService(studio_settings.StudioSettingsMixin):
     name = "clients"
 
     db = Database(Base.metadata)
@@ -23,9 +22,9 @@ class ClientsService(StudioSettingsMixin):
     config = Config()
 
     def _today(self):
-        return studio_today(self.studio)
+        return studio_settings.studio_today(self.studio)
 
-    @plain_rpc
+    @rpc
     def ping(self):
         return "pong"
 

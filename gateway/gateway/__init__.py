@@ -1,0 +1,1 @@
+"""The Proofsheet gateway: authentication, the public REST API, and the staff service."""

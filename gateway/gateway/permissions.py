@@ -1,0 +1,23 @@
+"""Roles and the permissions they grant. Services check permissions, never roles."""
+ALL = "*"
+
+ROLE_PERMISSIONS = {
+    "admin": frozenset({ALL}),
+    "manager": frozenset({
+        "clients.read", "clients.write", "clients.delete", "clients.configure",
+        "payments.modify", "users.read", "settings.read",
+    }),
+    "staff": frozenset({"clients.read", "clients.write", "users.read", "settings.read"}),
+}
+ROLES = tuple(ROLE_PERMISSIONS)
+
+
+def permissions_for(roles):
+    granted = set()
+    for role in roles or ():
+        granted |= ROLE_PERMISSIONS.get(role, frozenset())
+    return frozenset(granted)
+
+
+def has(permissions, permission):
+    return ALL in permissions or permission in permissions
