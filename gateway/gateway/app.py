@@ -14,6 +14,7 @@ from .errors import register_error_handlers
 from .openapi import build_spec
 from .routes import auth, clients, docs, health, settings, users
 from .rpc import RpcClients
+from .token_cache import TokenCache
 
 API_MODULES = (auth, users, settings, clients)
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -25,6 +26,7 @@ class GatewayState:
     db: GatewayDatabase
     rpc: RpcClients
     relay: OutboxRelay
+    token_cache: TokenCache
     operations: list = field(default_factory=list)
     _spec: dict | None = None
 
@@ -41,7 +43,8 @@ def create_app(config=None):
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.json.sort_keys = False
     db = GatewayDatabase(config.database_url)
-    state = GatewayState(config, db, RpcClients(config), OutboxRelay(db.engine, config.amqp_uri))
+    state = GatewayState(config, db, RpcClients(config), OutboxRelay(db.engine, config.amqp_uri),
+                         TokenCache(config.token_cache_seconds))
     app.extensions["proofsheet"] = state
 
     @app.before_request

@@ -1,11 +1,14 @@
 """Who is calling: bearer token → user → permissions, kept on ``flask.g`` for the request."""
+import time
 from dataclasses import dataclass
 
 from flask import current_app, g, request
 
 from proofsheet_shared.errors import Forbidden, Unauthorized
+from proofsheet_shared.types import utcnow
 
 from .permissions import has, permissions_for
+from .security import token_digest
 from .users import authenticate
 
 
@@ -37,10 +40,17 @@ def current_caller():
     if token is None:
         raise Unauthorized("send 'Authorization: Bearer <token>' (POST /api/v1/auth/login gives one)",
                            {"Authorization": "missing bearer token"})
-    with current_app.extensions["proofsheet"].db.session() as session:
-        row = authenticate(session, token)
-    g.caller = Caller(row.id, row.username, row.name, permissions_for(row.roles))
-    return g.caller
+    state = current_app.extensions["proofsheet"]
+    digest = token_digest(token)
+    caller = state.token_cache.get(digest)
+    if caller is None:
+        with state.db.session() as session:
+            row = authenticate(session, token)
+        caller = Caller(row.id, row.username, row.name, permissions_for(row.roles))
+        remaining = (row.expires_at - utcnow()).total_seconds()
+        state.token_cache.put(digest, caller, time.monotonic() + remaining)
+    g.caller = caller
+    return caller
 
 
 def authorize(permission=None):

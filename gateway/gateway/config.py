@@ -26,6 +26,7 @@ class GatewayConfig:
     rpc_timeout: float = field(default_factory=lambda: float(env.env("RPC_TIMEOUT", 10)))
     rpc_client: str = field(default_factory=lambda: env.env("GATEWAY_RPC_CLIENT", "fast"))
     rpc_pool_size: int = field(default_factory=lambda: env.env_int("RPC_POOL_SIZE", 8))
+    token_cache_seconds: float = field(default_factory=lambda: float(env.env("TOKEN_CACHE_SECONDS", 5)))
     token_ttl_hours: int = field(default_factory=lambda: env.env_int("TOKEN_TTL_HOURS", 12))
     login_max_failures: int = field(default_factory=lambda: env.env_int("LOGIN_MAX_FAILURES", 5))
     login_lock_minutes: int = field(default_factory=lambda: env.env_int("LOGIN_LOCK_MINUTES", 15))

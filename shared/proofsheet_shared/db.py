@@ -47,7 +47,7 @@ def create_db_engine(url, pool_size=10, echo=False):
     if url.startswith("postgresql"):
         _green_psycopg()
     return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size,
-                         pool_pre_ping=True, pool_recycle=1800)
+                         pool_recycle=1800, pool_reset_on_return=None)
 
 
 def translate_db_error(exc):

@@ -4,6 +4,7 @@ from proofsheet_shared.errors import Unauthorized
 
 from ..api import Api
 from ..auth import bearer_token, current_caller
+from ..security import token_digest
 from ..schemas import LoginResultSchema, LoginSchema, UserOutSchema
 from ..users import get_user, login, logout, record_failure, user_to_dict
 
@@ -30,8 +31,10 @@ def post_login(body):
 
 @api.route("/auth/logout", "POST", "Revoke the bearer token used for this request", "auth", status=204)
 def post_logout():
-    with _state().db.session() as session:
+    state = _state()
+    with state.db.session() as session:
         logout(session, bearer_token())
+    state.token_cache.forget(token_digest(bearer_token()))
     return "", 204
 
 

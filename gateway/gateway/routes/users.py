@@ -37,4 +37,7 @@ def get_one_user(user_id):
            body=UserInSchema, partial=True, response=UserOutSchema, permission="users.manage")
 def patch_user(user_id, body):
     with _db().session() as session:
-        return update_user(session, user_id, body, current_caller())
+        result = update_user(session, user_id, body, current_caller())
+    if "password" in body or body.get("active") is False or "roles" in body:
+        current_app.extensions["proofsheet"].token_cache.clear()
+    return result
