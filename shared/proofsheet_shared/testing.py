@@ -156,22 +156,34 @@ def postgres_available(admin_url=None):
 
 def _drop_database(admin_engine, name):
     with admin_engine.connect() as conn:
+        if conn.dialect.server_version_info >= (13,):
+            # disconnects everyone and drops in one step, so nobody reconnects in between
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
         conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                              "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
 
 
 @contextlib.contextmanager
-def temporary_postgres_database(prefix="test", admin_url=None):
+def temporary_postgres_database(prefix="test", admin_url=None, template=None):
     """Create a uniquely named database (``<prefix>_<random>``) and yield its SQLAlchemy
-    URL as a string; drop it afterwards, disconnecting whoever is still connected."""
+    URL as a string; drop it afterwards, disconnecting whoever is still connected.
+
+    ``template`` (a database name or URL on the same server, nobody connected to it) makes
+    the new database a copy of it: a migrated template copies far faster than migrating.
+    """
     admin = sa.engine.make_url(admin_url or postgres_admin_url())
     safe_prefix = "".join(ch if ch.isalnum() else "_" for ch in prefix.lower())[:40] or "test"
     name = f"{safe_prefix}_{uuid.uuid4().hex[:12]}"
     admin_engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
     try:
         with admin_engine.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            if template:
+                source = sa.engine.make_url(template).database if "://" in str(template) else template
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+            else:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
         try:
             yield admin.set(database=name).render_as_string(hide_password=False)
         finally:
