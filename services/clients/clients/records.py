@@ -1,5 +1,5 @@
 """Creating, changing, reading and deleting clients."""
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from proofsheet_shared.contracts.clients import ClientInSchema
@@ -182,13 +182,13 @@ def update_client(db, client_id, payload, user_id, today):
     return after
 
 
-CLIENT_COLUMNS = tuple(Client.__table__.c)
+_GET_CLIENT = select(*Client.__table__.c).where(Client.id == bindparam("client_id"),
+                                                 Client.deleted_at.is_(None))
 
 
 def get_client(session, client_id, today):
-    """The hot read path: one Core select, no ORM identity map."""
-    row = session.execute(select(*CLIENT_COLUMNS).where(Client.id == client_id,
-                                                        Client.deleted_at.is_(None))).first()
+    """The hot read path: one prepared Core select on the worker's connection, no ORM."""
+    row = session.connection().execute(_GET_CLIENT, {"client_id": client_id}).first()
     if row is None:
         raise NotFound(f"client {client_id} does not exist", {"id": "not found"})
     return client_to_dict(row, today)
