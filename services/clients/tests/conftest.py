@@ -24,9 +24,13 @@ on the way to the test paths given on the command line before it collects anythi
 this works for ``pytest services/clients/tests[/...]``. If the clients tests are collected
 together with other suites, this patch applies to the whole pytest process.
 """
-import eventlet
+import warnings
 
-eventlet.monkey_patch()  # noqa: E402 - must precede the imports below
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")  # nameko 2.14 needs it
+
+import eventlet  # noqa: E402
+
+eventlet.monkey_patch()  # must precede the imports below
 
 import datetime as dt  # noqa: E402
 from pathlib import Path  # noqa: E402

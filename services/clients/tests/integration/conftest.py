@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 from kombu import Connection, Queue
+from kombu.serialization import prepare_accept_content
 from nameko.standalone.events import get_event_exchange
 from nameko.standalone.rpc import ClusterRpcProxy
 
@@ -82,7 +83,7 @@ class EventTap:
         queue = Queue(f"test-tap-{uuid.uuid4().hex}", exchange=exchange, routing_key=routing_key,
                       auto_delete=True, durable=False)
         self.queue = self.connection.SimpleQueue(queue)
-        self.queue.consumer.accept = ["json"]
+        self.queue.consumer.accept = prepare_accept_content(["json"])
 
     def get(self, timeout=5.0):
         """The next event's envelope (its ``type`` plus routing key), or None after ``timeout``."""
