@@ -1,0 +1,11 @@
+"""Modules that register scenarios and data sets; a new area adds its module here."""
+import importlib
+
+MODULES = (
+    "benchmarks.scenarios.clients",
+)
+
+
+def load_all():
+    for module in MODULES:
+        importlib.import_module(module)

@@ -1,0 +1,412 @@
+"""The benchmark's own stack: fresh PostgreSQL databases, its own RabbitMQ vhost, the
+services and the gateway as real processes — all stopped at the end, even on failure.
+
+Settings (environment, all optional):
+
+``BENCH_PG_URL``     server to create the databases on (``postgresql://postgres@localhost:5432/postgres``)
+``BENCH_AMQP_URI``   broker (``amqp://guest:guest@localhost:5672/``); the benchmark uses its own vhost
+``BENCH_RABBIT_API`` management API used to create that vhost (``http://guest:guest@localhost:15672``)
+``BENCH_VHOST``      the vhost's name (``proofsheet_bench``)
+
+Its own vhost matters: a developer's services on the default vhost consume from the same
+``clients`` RPC queue and would answer (and skew) the benchmark's calls.
+"""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import psycopg2
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "benchmarks" / ".data"
+LOGS = DATA / "logs"
+BIN = Path(sys.executable).parent  # the venv's bin (not resolved: keep the venv, not the base python)
+DB_PREFIX = "proofsheet_bench_"
+ADMIN_PASSWORD = "bench-admin-password"
+
+
+def log(message):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+class HarnessError(RuntimeError):
+    """The harness itself failed (as opposed to a missed target)."""
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """How to migrate and start one nameko service of the stack."""
+    name: str
+    alembic_ini: str
+    config: str
+    module: str
+    db_env: str
+
+
+# Services a scenario may ask for; later issues add theirs (invoicing, payments, ...).
+SERVICES = {
+    "clients": ServiceSpec("clients", "services/clients/alembic.ini", "services/clients/config.yml",
+                           "clients.service", "CLIENTS_DATABASE_URL"),
+}
+GATEWAY = ServiceSpec("staff", "gateway/alembic.ini", "gateway/config.yml", "gateway.staff_service",
+                      "GATEWAY_DATABASE_URL")
+
+
+def tool(name):
+    path = BIN / name
+    if path.exists():
+        return str(path)
+    fallback = ROOT / ".venv" / "bin" / name
+    if fallback.exists():
+        return str(fallback)
+    raise HarnessError(f"{name} is not installed in {BIN} (run `make install`)")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def tail(path, lines=30):
+    try:
+        return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+# ---------------------------------------------------------------- PostgreSQL
+
+class Postgres:
+    def __init__(self, url=None):
+        self.url = url or os.environ.get("BENCH_PG_URL") or "postgresql://postgres@localhost:5432/postgres"
+        self.created = []
+
+    def dsn(self, database):
+        parts = urlsplit(self.url)
+        return urlunsplit((parts.scheme.split("+")[0], parts.netloc, "/" + database, parts.query, ""))
+
+    def sqlalchemy_url(self, database):
+        parts = urlsplit(self.dsn(database))
+        return urlunsplit(("postgresql+psycopg2", parts.netloc, parts.path, parts.query, ""))
+
+    def connect(self, database):
+        return psycopg2.connect(self.dsn(database))
+
+    def recreate(self, database):
+        try:
+            conn = psycopg2.connect(self.url)
+        except psycopg2.OperationalError as exc:
+            raise HarnessError(f"PostgreSQL is not reachable at {self.url}: {exc}") from None
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+                cur.execute(f'CREATE DATABASE "{database}" TEMPLATE template0 ENCODING \'UTF8\'')
+        finally:
+            conn.close()
+        self.created.append(database)
+        return self.sqlalchemy_url(database)
+
+
+# ---------------------------------------------------------------- RabbitMQ
+
+class Broker:
+    def __init__(self):
+        self.base = os.environ.get("BENCH_AMQP_URI") or "amqp://guest:guest@localhost:5672/"
+        self.api = (os.environ.get("BENCH_RABBIT_API") or "http://guest:guest@localhost:15672").rstrip("/")
+        self.vhost = os.environ.get("BENCH_VHOST") or "proofsheet_bench"
+        self.created = False
+        self.uri = self.base
+        self.note = None
+
+    def _api(self, method, path, **kwargs):
+        parts = urlsplit(self.api)
+        auth = (parts.username or "guest", parts.password or "guest")
+        url = urlunsplit((parts.scheme, parts.hostname + (f":{parts.port}" if parts.port else ""),
+                          path, "", ""))
+        return requests.request(method, url, auth=auth, timeout=10, **kwargs)
+
+    def _rabbitmqctl(self, *args):
+        for candidate in ("rabbitmqctl", "/usr/sbin/rabbitmqctl", "/sbin/rabbitmqctl"):
+            try:
+                return subprocess.run([candidate, *args], capture_output=True, text=True, timeout=60).returncode == 0
+            except (OSError, subprocess.TimeoutExpired):
+                continue
+        return False
+
+    def setup(self):
+        """A fresh vhost of our own; the default vhost (with a warning) if none can be made."""
+        vhost_path = "/api/vhosts/" + quote(self.vhost, safe="")
+        user = urlsplit(self.base).username or "guest"
+        try:
+            self._api("DELETE", vhost_path)
+            created = self._api("PUT", vhost_path, json={}).status_code in (201, 204)
+            if created:
+                created = self._api("PUT", f"/api/permissions/{quote(self.vhost, safe='')}/{quote(user, safe='')}",
+                                    json={"configure": ".*", "write": ".*", "read": ".*"}).status_code in (201, 204)
+        except requests.RequestException:
+            created = False
+        if not created:
+            self._rabbitmqctl("delete_vhost", self.vhost)
+            created = (self._rabbitmqctl("add_vhost", self.vhost)
+                       and self._rabbitmqctl("set_permissions", "-p", self.vhost, user, ".*", ".*", ".*"))
+        if created:
+            self.created = True
+            parts = urlsplit(self.base)
+            self.uri = urlunsplit((parts.scheme, parts.netloc, "/" + quote(self.vhost, safe=""), "", ""))
+        else:
+            self.note = ("could not create a RabbitMQ vhost of its own (no management API, no rabbitmqctl): "
+                         "using the default vhost; other running services may answer its calls")
+            log("warning: " + self.note)
+        return self.uri
+
+    def teardown(self):
+        if not self.created:
+            return
+        try:
+            if self._api("DELETE", "/api/vhosts/" + quote(self.vhost, safe="")).status_code in (204, 404):
+                return
+        except requests.RequestException:
+            pass
+        self._rabbitmqctl("delete_vhost", self.vhost)
+
+
+# ---------------------------------------------------------------- processes
+
+class Process:
+    """A child in its own session (process group), so stopping it stops its workers too."""
+
+    def __init__(self, name, argv, env, log_path):
+        self.name = name
+        self.argv = argv
+        self.log_path = log_path
+        self._log = open(log_path, "wb")
+        self.popen = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+                                      stdin=subprocess.DEVNULL, start_new_session=True)
+        self.pid = self.popen.pid
+
+    def alive(self):
+        return self.popen.poll() is None
+
+    def stop(self, grace=20):
+        if self.alive():
+            try:
+                os.killpg(self.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.popen.wait(grace)
+            except subprocess.TimeoutExpired:
+                pass
+        # whatever is left of the group (workers that outlived their master)
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.popen.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        self._log.close()
+
+
+def descendants(pid):
+    """``pid`` and every process below it (gunicorn workers), from /proc."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        parents.setdefault(ppid, []).append(int(entry.name))
+    result, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        result.append(current)
+        todo.extend(parents.get(current, []))
+    return result
+
+
+def proc_status(pid):
+    """VmRSS and VmHWM of a process in KiB, and its command line."""
+    values = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                values[key] = int(rest.split()[0])
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return None
+    values["cmdline"] = cmdline
+    return values
+
+
+# ---------------------------------------------------------------- the stack
+
+class Stack:
+    """Use as a context manager; everything started is stopped on exit."""
+
+    def __init__(self, services=()):
+        unknown = [s for s in services if s not in SERVICES]
+        if unknown:
+            raise HarnessError(f"unknown services {unknown}; known: {sorted(SERVICES)}")
+        self.services = [SERVICES[s] for s in services]
+        self.pg = Postgres()
+        self.broker = Broker()
+        self.processes = {}
+        self.db_urls = {}
+        self.gateways = {}  # name -> base URL
+        self.token = None
+        self.env = None
+
+    # lifecycle
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    def stop(self):
+        for name in reversed(list(self.processes)):
+            process = self.processes[name]
+            try:
+                process.stop()
+            except Exception as exc:  # noqa: BLE001 - keep stopping the others
+                log(f"could not stop {name}: {exc}")
+        self.processes.clear()
+        try:
+            self.broker.teardown()
+        except Exception as exc:  # noqa: BLE001
+            log(f"could not delete the vhost: {exc}")
+
+    def base_env(self):
+        env = dict(os.environ)
+        for key in list(env):  # nothing of a developer's own stack leaks in
+            if key.endswith("_DATABASE_URL") or key in ("GATEWAY_RPC_CLIENT", "GATEWAY_BIND", "AMQP_URI"):
+                del env[key]
+        var_dir = DATA / "var"
+        var_dir.mkdir(parents=True, exist_ok=True)
+        env.update({
+            "AMQP_URI": self.broker.uri,
+            "PROOFSHEET_VAR_DIR": str(var_dir),
+            "GATEWAY_SECRET_KEY": "benchmark-secret-key-not-for-production-use-0123456789",
+            "GATEWAY_SERVICES": ",".join(["staff"] + [s.name for s in self.services]),
+            "PROOFSHEET_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "PYTHONUNBUFFERED": "1",
+        })
+        for spec in [GATEWAY, *self.services]:
+            env[spec.db_env] = self.db_urls[spec.name]
+        return env
+
+    def start(self):
+        LOGS.mkdir(parents=True, exist_ok=True)
+        for old in LOGS.glob("*.log"):
+            old.unlink()
+        self.broker.setup()
+        for spec in [GATEWAY, *self.services]:
+            database = DB_PREFIX + ("gateway" if spec is GATEWAY else spec.name)
+            log(f"database {database}: recreate and migrate")
+            self.db_urls[spec.name] = self.pg.recreate(database)
+        self.env = self.base_env()
+        for spec in [GATEWAY, *self.services]:
+            self.run_step(f"migrate-{spec.name}",
+                          [tool("alembic"), "-c", spec.alembic_ini, "-x", f"url={self.db_urls[spec.name]}",
+                           "upgrade", "head"])
+        self.run_step("ensure-admin", [sys.executable, "-m", "gateway.cli", "ensure-admin"])
+        for spec in [GATEWAY, *self.services]:
+            self.spawn(spec.name, [tool("nameko"), "run", "--config", spec.config, spec.module])
+        self.start_gateway("gateway")
+
+    def run_step(self, name, argv, env=None):
+        path = LOGS / f"{name}.log"
+        with open(path, "wb") as out:
+            done = subprocess.run(argv, cwd=ROOT, env=env or self.env, stdout=out, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL, timeout=300)
+        if done.returncode != 0:
+            raise HarnessError(f"{name} failed (exit {done.returncode}); {path}:\n{tail(path)}")
+
+    def spawn(self, name, argv, env=None):
+        if name in self.processes:
+            raise HarnessError(f"process {name} started twice")
+        log(f"start {name}: {' '.join(Path(a).name if i == 0 else a for i, a in enumerate(argv))}")
+        self.processes[name] = Process(name, argv, env or self.env, LOGS / f"{name}.log")
+        return self.processes[name]
+
+    def start_gateway(self, name, app="gateway.app:create_app()", extra_env=None, ready_path="/readyz",
+                      timeout=90):
+        """gunicorn with the gateway's own gunicorn.conf.py on a free port; waits for ``ready_path``."""
+        port = free_port()
+        env = dict(self.env, GATEWAY_BIND=f"127.0.0.1:{port}", **(extra_env or {}))
+        self.spawn(name, [tool("gunicorn"), "-c", "gateway/gunicorn.conf.py", app], env=env)
+        url = f"http://127.0.0.1:{port}"
+        self.wait_ready(name, url + ready_path, timeout)
+        self.gateways[name] = url
+        return url
+
+    def wait_ready(self, name, url, timeout):
+        deadline = time.monotonic() + timeout
+        last = "no answer"
+        while time.monotonic() < deadline:
+            for proc_name, process in self.processes.items():
+                if not process.alive():
+                    raise HarnessError(f"{proc_name} exited (code {process.popen.returncode}) while waiting "
+                                       f"for {name}; {process.log_path}:\n{tail(process.log_path)}")
+            try:
+                response = requests.get(url, timeout=5)
+                if response.status_code == 200:
+                    log(f"{name} ready at {url}")
+                    return
+                last = f"{response.status_code} {response.text[:300]}"
+            except requests.RequestException as exc:
+                last = str(exc)
+            time.sleep(0.5)
+        raise HarnessError(f"{name} not ready at {url} after {timeout}s: {last}")
+
+    # API helpers
+    def login(self, gateway="gateway"):
+        response = requests.post(self.gateways[gateway] + "/api/v1/auth/login",
+                                 json={"username": "admin", "password": ADMIN_PASSWORD}, timeout=30)
+        if response.status_code != 200:
+            raise HarnessError(f"login failed: {response.status_code} {response.text[:300]}")
+        self.token = response.json()["token"]
+        return self.token
+
+    def session(self):
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {self.token}"
+        return session
+
+    def api(self, method, path, json=None, expect=(200, 201, 204), gateway="gateway", session=None):
+        response = (session or requests).request(
+            method, self.gateways[gateway] + "/api/v1" + path, json=json, timeout=30,
+            headers=None if session else {"Authorization": f"Bearer {self.token}"})
+        if response.status_code not in expect:
+            raise HarnessError(f"{method} {path}: {response.status_code} {response.text[:500]}")
+        return response.json() if response.content else None
+
+    # memory
+    def memory(self):
+        """``{process name: {"rss_kib": total, "processes": [{pid, rss_kib, hwm_kib, cmdline}]}}``."""
+        report = {}
+        for name, process in self.processes.items():
+            members = []
+            for pid in descendants(process.pid):
+                status = proc_status(pid)
+                if status and "VmRSS" in status:
+                    members.append({"pid": pid, "rss_kib": status["VmRSS"], "hwm_kib": status.get("VmHWM"),
+                                    "cmdline": status["cmdline"][:200]})
+            report[name] = {"rss_kib": sum(m["rss_kib"] for m in members), "processes": members}
+        return report
