@@ -28,7 +28,7 @@ mgmt_port=15672
 how_to_get_one() {
     cat >&2 <<MSG
 
-No RabbitMQ broker answers at $host:$port (AMQP_URI=$AMQP_URI).
+No RabbitMQ broker answers at $host:$port (AMQP_URI=$(url_part "$AMQP_URI" safe)).
 Get one of these, then run the command again:
   - Debian/Ubuntu:  sudo apt-get install rabbitmq-server   (then: sudo rabbitmq-server -detached)
   - Docker:         docker run -d --name rabbitmq -p 5672:5672 -p 15672:15672 rabbitmq:3-management
@@ -45,6 +45,8 @@ if port_open "$host" "$port"; then
     say "RabbitMQ answers at $host:$port"
 else
     is_local_host "$host" || how_to_get_one
+    # The local server listens on 5672 (or RABBITMQ_NODE_PORT); starting it serves no other port.
+    [ "$port" = "${RABBITMQ_NODE_PORT:-5672}" ] || how_to_get_one
     if ! command -v rabbitmq-server >/dev/null; then
         if [ "$install" = 1 ]; then
             apt_install rabbitmq-server || how_to_get_one
@@ -77,10 +79,10 @@ fi
 
 # The port answering is not enough: check that the broker takes our credentials.
 if [ -x "$PY" ] && "$PY" -c 'import kombu' 2>/dev/null; then
-    "$PY" - "$AMQP_URI" <<'PYEOF' || exit 1
+    "$PY" - "$AMQP_URI" "$(url_part "$AMQP_URI" safe)" <<'PYEOF' || exit 1
 import sys, time
 import kombu
-uri = sys.argv[1]
+uri, shown = sys.argv[1], sys.argv[2]
 deadline = time.monotonic() + 60
 while True:
     try:
@@ -89,7 +91,7 @@ while True:
         break
     except Exception as exc:  # noqa: BLE001
         if time.monotonic() > deadline or "ACCESS_REFUSED" in str(exc):
-            sys.exit(f"\nerror: RabbitMQ at {uri} refused the connection: {exc}")
+            sys.exit(f"\nerror: RabbitMQ at {shown} refused the connection: {exc}")
         time.sleep(1)
 PYEOF
 fi

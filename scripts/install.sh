@@ -4,9 +4,10 @@
 #   scripts/install.sh [REQUIREMENTS_FILE...]
 #
 # Deployables are found, not listed: shared/, every services/*/pyproject.toml, gateway/ and
-# hardware-bridge/ when they have a pyproject.toml. Extra requirement files (test tools) are
-# installed in the same pip run. A stamp keyed on the hash of everything that decides what
-# gets installed makes a second run with nothing changed return at once.
+# hardware-bridge/ when they have a pyproject.toml. honcho (the process runner of `make run`)
+# and any requirement files given (test tools) are installed in the same pip run. A stamp
+# keyed on the hash of everything that decides what gets installed makes a second run with
+# nothing changed return at once.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -27,7 +28,7 @@ for req in "$@"; do
     requirements+=("$req")
 done
 
-inputs=(constraints.txt)
+inputs=(constraints.txt scripts/install.sh)
 for pkg in "${packages[@]}"; do
     for f in "$pkg/pyproject.toml" "$pkg/setup.cfg" "$pkg/setup.py"; do
         [ -f "$f" ] && inputs+=("$f")
@@ -52,7 +53,7 @@ if [ -f "$stamps/$full_stamp" ]; then
     exit 0
 fi
 
-args=(-c constraints.txt)
+args=(-c constraints.txt honcho)
 for pkg in "${packages[@]}"; do args+=(-e "$pkg"); done
 for req in ${requirements[@]+"${requirements[@]}"}; do args+=(-r "$req"); done
 

@@ -30,7 +30,7 @@ is_local_host() {
     case "$1" in localhost|127.*|::1|"") return 0 ;; *) return 1 ;; esac
 }
 
-# url_part URL FIELD: hostname or port of a URL (port falls back to DEFAULT_PORT).
+# url_part URL host|port|safe [DEFAULT_PORT]: the host, the port, or the URL without its password.
 url_part() {
     python3 - "$1" "$2" "${3:-}" <<'PYEOF'
 import sys
@@ -39,6 +39,10 @@ url, field, default = sys.argv[1], sys.argv[2], sys.argv[3]
 parts = urlsplit(url)
 if field == "host":
     print(parts.hostname or "localhost")
+elif field == "safe":  # the URL with its password hidden, for messages
+    netloc = parts.netloc.rpartition("@")
+    user = netloc[0].partition(":")[0]
+    print(parts._replace(netloc=f"{user}:***@{netloc[2]}" if netloc[1] else parts.netloc).geturl())
 else:
     print(parts.port or default)
 PYEOF

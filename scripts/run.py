@@ -16,6 +16,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -93,6 +95,18 @@ def answers(host, port):
         return False
 
 
+def http_answers(url):
+    """True once the server sends any HTTP response (an error status counts)."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
+    try:
+        with opener.open(url, timeout=2):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except (OSError, ValueError):
+        return False
+
+
 def setup():
     say("checking the RabbitMQ broker")
     script("ensure-rabbitmq.sh")
@@ -103,7 +117,8 @@ def setup():
     script("migrate.sh")
     if (ROOT / "gateway" / "gateway" / "cli.py").is_file():
         say("making sure an admin user exists")
-        result = subprocess.run([sys.executable, "-m", "gateway.cli", "ensure-admin"], cwd=ROOT, env=child_env())
+        result = subprocess.run([sys.executable, "-m", "gateway.cli", "ensure-admin"],
+                                cwd=ROOT, env=child_env())
         if result.returncode:
             sys.exit(result.returncode)
     else:
@@ -111,16 +126,16 @@ def setup():
 
 
 def announce_when_up(address, stop):
-    """Print the URL once the gateway accepts connections."""
+    """Print the URL once the gateway answers HTTP."""
     if address is None:
         say(f"the gateway listens on {os.environ['GATEWAY_BIND']}")
         return
     host, port = address
     deadline = time.monotonic() + 120
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{port}/"
     while not stop.is_set() and time.monotonic() < deadline:
-        if answers(host, port):
-            shown = f"[{host}]" if ":" in host else host
-            url = f"http://{shown}:{port}/"
+        if http_answers(url):
             line = "-" * 60
             print(f"\n{line}\n  Proofsheet is running:  {url}\n"
                   f"  API docs:               {url}api/docs\n"
@@ -130,7 +145,7 @@ def announce_when_up(address, stop):
             return
         stop.wait(0.5)
     if not stop.is_set():
-        print(f"warning: the gateway did not answer at {host}:{port} within 120 s", file=sys.stderr, flush=True)
+        print(f"warning: the gateway did not answer at {url} within 120 s", file=sys.stderr, flush=True)
 
 
 def main(argv=None):

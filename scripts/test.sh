@@ -20,7 +20,8 @@ args=()
 if [ -n "${AMQP_URI:-}" ]; then
     # nameko's pytest plugin has its own defaults (localhost); follow AMQP_URI when it is set.
     mgmt="$(python3 -c 'import sys; from urllib.parse import urlsplit as u; p = u(sys.argv[1]); print(f"http://{p.username or "guest"}:{p.password or "guest"}@{p.hostname or "localhost"}:15672")' "$AMQP_URI")"
-    args+=(--amqp-uri "$AMQP_URI" --rabbit-ctl-uri "$mgmt")
+    args+=(--amqp-uri "$AMQP_URI" --rabbit-api-uri "$mgmt")
+    export RABBIT_MANAGEMENT_URL="${RABBIT_MANAGEMENT_URL:-$mgmt}"   # tests/stack.py
 fi
 # shellcheck disable=SC2206 # PYTEST_ARGS is split like a shell command line on purpose
 eval "extra=(${PYTEST_ARGS:-})"
