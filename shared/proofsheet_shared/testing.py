@@ -17,6 +17,7 @@ A service's ``migrations/env.py`` must take its URL from any of
 here), and should skip ``fileConfig`` when ``config.attributes["configure_logger"]`` is
 false so that running migrations does not replace the test runner's logging.
 """
+
 import contextlib
 import itertools
 import json
@@ -38,6 +39,7 @@ def rpc_context(user_id=1, permissions=("*",), request_id="test"):
 
 
 # --- Alembic -----------------------------------------------------------------------------
+
 
 def alembic_config(alembic_ini_path, url):
     """An Alembic ``Config`` for ``alembic_ini_path`` aimed at ``url``."""
@@ -103,8 +105,9 @@ def compare_schema_to_models(url, metadata, ignore_tables=("alembic_version",)):
     engine = sa.create_engine(str(url), poolclass=sa.pool.NullPool)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={
-                "compare_type": True, "include_object": include_object})
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "include_object": include_object}
+            )
             return list(compare_metadata(context, metadata)) + _column_details(connection, metadata)
     finally:
         engine.dispose()
@@ -118,6 +121,7 @@ def compare_migrations_to_models(alembic_ini_path, metadata, url):
 
 
 # --- SQLite files built from the migrations ----------------------------------------------
+
 
 def migrated_sqlite_url(alembic_ini_path, path):
     """Create the SQLite file ``path`` from the migrations; its URL."""
@@ -136,6 +140,7 @@ def copy_sqlite_database(template_path, path):
 
 
 # --- throwaway PostgreSQL databases ------------------------------------------------------
+
 
 def postgres_admin_url():
     """The server to create test databases on: ``TEST_POSTGRES_URL`` (any database on
@@ -160,8 +165,13 @@ def _drop_database(admin_engine, name):
             # disconnects everyone and drops in one step, so nobody reconnects in between
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             return
-        conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                             "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": name})
+        conn.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": name},
+        )
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
 
 
@@ -193,6 +203,7 @@ def temporary_postgres_database(prefix="test", admin_url=None, template=None):
 
 
 # --- a stand-in for the worker's database dependency -------------------------------------
+
 
 class FakeDatabase:
     """What ``self.db`` is in a worker, for calling domain functions directly.

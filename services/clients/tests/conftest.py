@@ -24,6 +24,7 @@ on the way to the test paths given on the command line before it collects anythi
 this works for ``pytest services/clients/tests[/...]``. If the clients tests are collected
 together with other suites, this patch applies to the whole pytest process.
 """
+
 import warnings
 
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")  # nameko 2.14 needs it

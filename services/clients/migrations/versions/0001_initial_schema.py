@@ -8,6 +8,7 @@ Timestamps are ``DateTime(timezone=True)``: what the models' ``UTCDateTime`` sto
 The search-terms ``term`` column is collated "C" on PostgreSQL so that the prefix range
 scan in clients.search compares bytes, as SQLite does by default.
 """
+
 from typing import Sequence, Union
 
 import sqlalchemy as sa
@@ -18,8 +19,14 @@ down_revision: Union[str, Sequence[str], None] = None
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
-LOOKUP_TABLES = ("client_statuses", "lead_sources", "client_groups", "organizations",
-                 "relationships", "phone_labels")
+LOOKUP_TABLES = (
+    "client_statuses",
+    "lead_sources",
+    "client_groups",
+    "organizations",
+    "relationships",
+    "phone_labels",
+)
 
 SEEDS = {
     "phone_labels": ("Home", "Mobile", "Work"),
@@ -135,8 +142,11 @@ def upgrade() -> None:
 
     op.create_table(
         "client_search_terms",
-        sa.Column("term", sa.String(length=255).with_variant(sa.String(length=255, collation="C"), "postgresql"),
-                  nullable=False),
+        sa.Column(
+            "term",
+            sa.String(length=255).with_variant(sa.String(length=255, collation="C"), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("client_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=1), nullable=False),
         sa.ForeignKeyConstraint(["client_id"], ["clients.id"], ondelete="CASCADE"),
@@ -167,21 +177,40 @@ def upgrade() -> None:
 def _seed():
     settings = sa.table(
         "client_settings",
-        sa.column("id", sa.Integer()), sa.column("client_number_prefix", sa.String()),
-        sa.column("next_client_number", sa.BigInteger()), sa.column("auto_capitalize", sa.Boolean()))
-    op.bulk_insert(settings, [{"id": 1, "client_number_prefix": "", "next_client_number": 1000,
-                               "auto_capitalize": True}])
+        sa.column("id", sa.Integer()),
+        sa.column("client_number_prefix", sa.String()),
+        sa.column("next_client_number", sa.BigInteger()),
+        sa.column("auto_capitalize", sa.Boolean()),
+    )
+    op.bulk_insert(
+        settings, [{"id": 1, "client_number_prefix": "", "next_client_number": 1000, "auto_capitalize": True}]
+    )
     for table_name, names in SEEDS.items():
         table = sa.table(
             table_name,
-            sa.column("name", sa.String()), sa.column("name_key", sa.String()),
-            sa.column("sort_order", sa.Integer()), sa.column("active", sa.Boolean()))
-        op.bulk_insert(table, [
-            {"name": name, "name_key": name.lower(), "sort_order": 10 * (index + 1), "active": True}
-            for index, name in enumerate(names)])
+            sa.column("name", sa.String()),
+            sa.column("name_key", sa.String()),
+            sa.column("sort_order", sa.Integer()),
+            sa.column("active", sa.Boolean()),
+        )
+        op.bulk_insert(
+            table,
+            [
+                {"name": name, "name_key": name.lower(), "sort_order": 10 * (index + 1), "active": True}
+                for index, name in enumerate(names)
+            ],
+        )
 
 
 def downgrade() -> None:
-    for name in ("family_members", "client_search_terms", "client_group_members", "clients",
-                 "client_settings", *reversed(LOOKUP_TABLES), "processed_events", "outbox_events"):
+    for name in (
+        "family_members",
+        "client_search_terms",
+        "client_group_members",
+        "clients",
+        "client_settings",
+        *reversed(LOOKUP_TABLES),
+        "processed_events",
+        "outbox_events",
+    ):
         op.drop_table(name)

@@ -1,6 +1,7 @@
 """The clients service in a real nameko container, over real RabbitMQ (a throwaway vhost
 per test, from nameko's ``rabbit_config``) and a real PostgreSQL database (a throwaway
 database per test, cloned from a template migrated once per run)."""
+
 import uuid
 
 import pytest
@@ -54,6 +55,7 @@ def start_service(container_factory):
     which ends the consumers at once (killing it earlier costs a second a container). So the
     test's database is dropped (WITH FORCE) while the container still runs, idle.
     """
+
     def start(service_cls, config):
         container = container_factory(service_cls, config)
         container.start()
@@ -80,8 +82,13 @@ class EventTap:
     def __init__(self, amqp_uri, service, routing_key="#"):
         self.connection = Connection(amqp_uri)
         exchange = get_event_exchange(service, {})
-        queue = Queue(f"test-tap-{uuid.uuid4().hex}", exchange=exchange, routing_key=routing_key,
-                      auto_delete=True, durable=False)
+        queue = Queue(
+            f"test-tap-{uuid.uuid4().hex}",
+            exchange=exchange,
+            routing_key=routing_key,
+            auto_delete=True,
+            durable=False,
+        )
         self.queue = self.connection.SimpleQueue(queue)
         self.queue.consumer.accept = prepare_accept_content(["json"])
 

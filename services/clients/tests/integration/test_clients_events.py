@@ -1,5 +1,6 @@
 """Events: published to ``clients.events`` after the commit, through the outbox; never for
 a rolled-back change; handled once per event id however often they arrive."""
+
 import datetime as dt
 import time
 import uuid
@@ -34,8 +35,11 @@ def test_client_created_is_published_after_the_commit(clients_container, rpc, ev
     client = rpc.clients.create_client({"first_name": "Eve", "last_name": "Events"})
     event = tap.get(timeout=5)
     assert event is not None, "no event published"
-    assert (event["type"], event["_routing_key"], event["source"]) == ("clients.client_created", "client_created",
-                                                                      "clients")
+    assert (event["type"], event["_routing_key"], event["source"]) == (
+        "clients.client_created",
+        "client_created",
+        "clients",
+    )
     assert event["data"]["client"]["id"] == client["id"]
     assert (event["user_id"], event["request_id"]) == (1, "test")
     uuid.UUID(event["id"])
@@ -55,8 +59,11 @@ def test_updates_and_status_changes_are_published_in_order(clients_container, rp
     rpc.clients.update_client(client["id"], {"status_id": statuses["Booked"]})
     events = tap.drain(timeout=0.5)
     assert [e["type"] for e in events] == ["clients.client_updated", "clients.client_status_changed"]
-    assert events[1]["data"] == {"client_id": client["id"], "from_status_id": statuses["Prospect"],
-                                 "to_status_id": statuses["Booked"]}
+    assert events[1]["data"] == {
+        "client_id": client["id"],
+        "from_status_id": statuses["Prospect"],
+        "to_status_id": statuses["Booked"],
+    }
 
 
 def test_a_failed_call_publishes_nothing(clients_container, rpc, event_tap, pg_url):
@@ -70,6 +77,7 @@ def test_a_failed_call_publishes_nothing(clients_container, rpc, event_tap, pg_u
 class RollbackProbe:
     """Runs the clients domain in the clients database like ClientsService does, then fails
     after the event was recorded: the transaction, and with it the event, must go."""
+
     name = "clientsprobe"
     db = Database(Base.metadata, service_name="clients")
 
@@ -108,11 +116,21 @@ def test_the_relay_sends_what_the_broker_missed(clients_container, rpc, event_ta
     engine = sa.create_engine(pg_url, poolclass=sa.pool.NullPool)
     event_id = str(uuid.uuid4())
     old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1)
-    envelope = {"id": event_id, "type": "clients.client_deleted", "source": "clients",
-                "occurred_at": old.isoformat(), "user_id": 1, "request_id": "t", "data": {"client_id": 1}}
+    envelope = {
+        "id": event_id,
+        "type": "clients.client_deleted",
+        "source": "clients",
+        "occurred_at": old.isoformat(),
+        "user_id": 1,
+        "request_id": "t",
+        "data": {"client_id": 1},
+    }
     with engine.begin() as conn:
-        conn.execute(sa.insert(outbox_events).values(id=event_id, source="clients", event_type="client_deleted",
-                                                     envelope=envelope, created_at=old))
+        conn.execute(
+            sa.insert(outbox_events).values(
+                id=event_id, source="clients", event_type="client_deleted", envelope=envelope, created_at=old
+            )
+        )
     engine.dispose()
     event = tap.get(timeout=5)  # OUTBOX_RELAY_INTERVAL is 0.5 s in these tests
     assert event is not None and event["id"] == event_id
@@ -123,22 +141,27 @@ def test_the_relay_sends_what_the_broker_missed(clients_container, rpc, event_ta
 
 consumer_metadata = sa.MetaData()
 add_messaging_tables(consumer_metadata)
-handled = sa.Table("handled", consumer_metadata,
-                   sa.Column("id", sa.Integer, primary_key=True),
-                   sa.Column("event_id", sa.String(36), nullable=False),
-                   sa.Column("client_id", sa.Integer, nullable=False))
+handled = sa.Table(
+    "handled",
+    consumer_metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("event_id", sa.String(36), nullable=False),
+    sa.Column("client_id", sa.Integer, nullable=False),
+)
 
 
 class ClientCreatedConsumer:
     """Another service reacting to ``clients.client_created`` with the shared handler."""
+
     name = "probeconsumer"
     db = Database(consumer_metadata)
 
     @event_handler("clients", "client_created")
     def on_client_created(self, envelope):
         eventlet_sleep(0.05)  # widen the window in which two deliveries overlap
-        self.db.session.execute(sa.insert(handled).values(event_id=envelope["id"],
-                                                          client_id=envelope["data"]["client"]["id"]))
+        self.db.session.execute(
+            sa.insert(handled).values(event_id=envelope["id"], client_id=envelope["data"]["client"]["id"])
+        )
 
 
 def eventlet_sleep(seconds):
@@ -188,8 +211,10 @@ def test_a_redelivered_event_changes_nothing(start_service, clients_config, cons
 
     assert scalar(consumer_db, "SELECT count(*) FROM handled") == 1
     assert scalar(consumer_db, "SELECT client_id FROM handled") == client["id"]
-    assert scalar(consumer_db, "SELECT count(*) FROM processed_events WHERE event_id = :id",
-                  id=envelope["id"]) == 1
+    assert (
+        scalar(consumer_db, "SELECT count(*) FROM processed_events WHERE event_id = :id", id=envelope["id"])
+        == 1
+    )
 
     # a different event is handled
     with entrypoint_waiter(consumer, "on_client_created", timeout=10):

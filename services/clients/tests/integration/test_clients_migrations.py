@@ -1,4 +1,5 @@
 """The migrations build exactly the schema of the models, on SQLite and on PostgreSQL."""
+
 import sqlalchemy as sa
 
 from clients.models import Base
@@ -15,12 +16,18 @@ def test_postgres_migrations_match_the_models(alembic_ini):
         assert testing.compare_migrations_to_models(alembic_ini, Base.metadata, url) == []
         engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
         with engine.connect() as conn:
-            collation = conn.scalar(sa.text(
-                "SELECT collation_name FROM information_schema.columns "
-                "WHERE table_name = 'client_search_terms' AND column_name = 'term'"))
-            tz = conn.scalar(sa.text(
-                "SELECT data_type FROM information_schema.columns "
-                "WHERE table_name = 'clients' AND column_name = 'created_at'"))
+            collation = conn.scalar(
+                sa.text(
+                    "SELECT collation_name FROM information_schema.columns "
+                    "WHERE table_name = 'client_search_terms' AND column_name = 'term'"
+                )
+            )
+            tz = conn.scalar(
+                sa.text(
+                    "SELECT data_type FROM information_schema.columns "
+                    "WHERE table_name = 'clients' AND column_name = 'created_at'"
+                )
+            )
         engine.dispose()
         assert collation == "C"
         assert tz == "timestamp with time zone"
@@ -32,7 +39,9 @@ def test_the_comparison_notices_drift(alembic_ini):
         testing.upgrade(alembic_ini, url)
         engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
         with engine.begin() as conn:
-            conn.exec_driver_sql('ALTER TABLE client_search_terms ALTER COLUMN term TYPE varchar(255) COLLATE "default"')
+            conn.exec_driver_sql(
+                'ALTER TABLE client_search_terms ALTER COLUMN term TYPE varchar(255) COLLATE "default"'
+            )
             conn.exec_driver_sql("ALTER TABLE clients ALTER COLUMN notes TYPE varchar(20)")
             conn.exec_driver_sql("DROP INDEX ix_clients_sort")
         engine.dispose()

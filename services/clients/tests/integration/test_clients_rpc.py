@@ -1,5 +1,6 @@
 """The clients service in a nameko container over RabbitMQ and PostgreSQL, called the way
 the gateway calls it (cluster RPC with the caller's identity in the context data)."""
+
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
@@ -11,11 +12,18 @@ from proofsheet_shared.errors import Conflict, Forbidden, NotFound, Unavailable,
 
 def test_create_read_search_over_rpc(clients_container, rpc):
     assert rpc.clients.ping() == "pong"
-    created = rpc.clients.create_client({"first_name": "mary ann", "last_name": "mcDonald",
-                                         "emails": "mary@example.com", "phones": [{"label": "mobile",
-                                                                                  "number": "(555) 123-4567"}]})
+    created = rpc.clients.create_client(
+        {
+            "first_name": "mary ann",
+            "last_name": "mcDonald",
+            "emails": "mary@example.com",
+            "phones": [{"label": "mobile", "number": "(555) 123-4567"}],
+        }
+    )
     assert (created["first_name"], created["client_number"]) == ("Mary Ann", "1000")
-    assert rpc.clients.get_client(created["id"])["phones"] == [{"label": "Mobile", "number": "(555) 123-4567"}]
+    assert rpc.clients.get_client(created["id"])["phones"] == [
+        {"label": "Mobile", "number": "(555) 123-4567"}
+    ]
     for q in ("mary", "mcdonald mary", "123-45", "mary@example", "1000"):
         assert [c["id"] for c in rpc.clients.search_clients({"q": q})["items"]] == [created["id"]], q
 
@@ -34,7 +42,9 @@ def test_domain_errors_arrive_as_their_own_type(clients_container, rpc, clients_
     with pytest.raises(Conflict) as err:
         rpc.clients.create_client({"last_name": "Y", "client_number": "M-1"})
     assert list(err.value.fields) == ["client_number"]
-    with ClusterRpcProxy(clients_config, context_data=testing.rpc_context(permissions=["clients.read"])) as reader:
+    with ClusterRpcProxy(
+        clients_config, context_data=testing.rpc_context(permissions=["clients.read"])
+    ) as reader:
         assert reader.clients.search_clients({})["items"]
         with pytest.raises(Forbidden) as err:
             reader.clients.create_client({"last_name": "Z"})
@@ -50,16 +60,20 @@ def test_the_database_is_rolled_back_when_a_call_fails(clients_container, rpc):
 
 
 def test_concurrent_creates_get_distinct_gap_free_numbers(clients_container, rpc):
-    replies = [rpc.clients.create_client.call_async({"first_name": f"Parallel{i}", "last_name": "Test"})
-               for i in range(30)]
+    replies = [
+        rpc.clients.create_client.call_async({"first_name": f"Parallel{i}", "last_name": "Test"})
+        for i in range(30)
+    ]
     numbers = sorted(int(reply.result()["client_number"]) for reply in replies)
     assert numbers == list(range(1000, 1030))
     assert rpc.clients.get_settings()["next_client_number"] == 1030
 
 
 def test_concurrent_creates_with_one_manual_number_one_wins(clients_container, rpc):
-    replies = [rpc.clients.create_client.call_async({"last_name": f"Racer{i}", "client_number": "SAME-1"})
-               for i in range(12)]
+    replies = [
+        rpc.clients.create_client.call_async({"last_name": f"Racer{i}", "client_number": "SAME-1"})
+        for i in range(12)
+    ]
     won, conflicts = [], []
     for reply in replies:
         try:
@@ -73,6 +87,7 @@ def test_concurrent_creates_with_one_manual_number_one_wins(clients_container, r
 
 class FakeInvoicing:
     """Stands in for a service that holds references to clients."""
+
     name = "fakeinvoicing"
 
     @domain_rpc
@@ -111,14 +126,18 @@ def test_delete_without_references(clients_container, rpc):
 
 def test_family_lookups_and_settings_over_rpc(clients_container, rpc):
     client = rpc.clients.create_client({"last_name": "Home"})
-    member = rpc.clients.add_family_member(client["id"], {"first_name": "kim", "relationship": "Sibling",
-                                                          "secondary_contact": True})
+    member = rpc.clients.add_family_member(
+        client["id"], {"first_name": "kim", "relationship": "Sibling", "secondary_contact": True}
+    )
     assert rpc.clients.get_client(client["id"])["secondary_contact"]["first_name"] == "Kim"
     assert [c["id"] for c in rpc.clients.search_clients({"q": "kim"})["items"]] == [client["id"]]
     with pytest.raises(Conflict):
-        rpc.clients.delete_lookup("relationships",
-                                  next(r["id"] for r in rpc.clients.list_lookups("relationships")["items"]
-                                       if r["name"] == "Sibling"))
+        rpc.clients.delete_lookup(
+            "relationships",
+            next(
+                r["id"] for r in rpc.clients.list_lookups("relationships")["items"] if r["name"] == "Sibling"
+            ),
+        )
     rpc.clients.delete_family_member(client["id"], member["id"])
     rpc.clients.update_settings({"client_number_prefix": "H"})
     assert rpc.clients.create_client({"last_name": "Next"})["client_number"] == "H1001"

@@ -1,5 +1,6 @@
 """Domain tests: the clients modules called directly over an SQLite database made by the
 migrations (so the seeded lists and settings are there), with a FakeDatabase as ``db``."""
+
 import pytest
 from sqlalchemy.orm import sessionmaker
 

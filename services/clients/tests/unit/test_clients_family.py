@@ -1,4 +1,5 @@
 """Family members and the secondary contact (clients.family)."""
+
 import pytest
 
 from clients import family, numbering, records, search
@@ -15,16 +16,38 @@ def members(session, client_id):
 
 
 def test_add_list_update_delete(db, session, client):
-    member = family.add_family_member(db, client["id"], {
-        "first_name": "tom", "last_name": "mcDonald", "relationship": "child", "birthday": "2019-04-01",
-        "phones": [{"label": "mobile", "number": "555 222 3333"}], "email": "Tom@Example.com"})
-    assert member == {"id": member["id"], "client_id": client["id"], "first_name": "Tom", "last_name": "McDonald",
-                      "relationship": "Child", "birthday": "2019-04-01",
-                      "phones": [{"label": "Mobile", "number": "555 222 3333"}], "email": "Tom@example.com",
-                      "secondary_contact": False}
+    member = family.add_family_member(
+        db,
+        client["id"],
+        {
+            "first_name": "tom",
+            "last_name": "mcDonald",
+            "relationship": "child",
+            "birthday": "2019-04-01",
+            "phones": [{"label": "mobile", "number": "555 222 3333"}],
+            "email": "Tom@Example.com",
+        },
+    )
+    assert member == {
+        "id": member["id"],
+        "client_id": client["id"],
+        "first_name": "Tom",
+        "last_name": "McDonald",
+        "relationship": "Child",
+        "birthday": "2019-04-01",
+        "phones": [{"label": "Mobile", "number": "555 222 3333"}],
+        "email": "Tom@example.com",
+        "secondary_contact": False,
+    }
     assert members(session, client["id"]) == [member]
-    updated = family.update_family_member(db, client["id"], member["id"], {"relationship": None, "first_name": "thomas"})
-    assert (updated["relationship"], updated["first_name"], updated["last_name"]) == (None, "Thomas", "McDonald")
+    updated = family.update_family_member(
+        db, client["id"], member["id"], {"relationship": None, "first_name": "thomas"}
+    )
+    assert (updated["relationship"], updated["first_name"], updated["last_name"]) == (
+        None,
+        "Thomas",
+        "McDonald",
+    )
     assert family.delete_family_member(db, client["id"], member["id"]) == {"deleted": member["id"]}
     assert members(session, client["id"]) == []
 
@@ -47,7 +70,9 @@ def test_validation(db, client):
         family.add_family_member(db, client["id"], {"first_name": "A", "email": "nope"})
     assert list(err.value.fields) == ["email"]
     with pytest.raises(ValidationError) as err:
-        family.add_family_member(db, client["id"], {"first_name": "A", "phones": [{"label": "Fax", "number": "5551212"}]})
+        family.add_family_member(
+            db, client["id"], {"first_name": "A", "phones": [{"label": "Fax", "number": "5551212"}]}
+        )
     assert list(err.value.fields) == ["phones.0.label"]
 
 
@@ -67,11 +92,19 @@ def test_unknown_client_or_member(db, session, client, today):
 
 def test_the_secondary_contact_shows_on_the_client_and_is_searchable(db, session, client, today):
     db.clear_events()
-    member = family.add_family_member(db, client["id"], {"first_name": "john", "last_name": "smith",
-                                                         "relationship": "Spouse", "secondary_contact": True})
+    member = family.add_family_member(
+        db,
+        client["id"],
+        {"first_name": "john", "last_name": "smith", "relationship": "Spouse", "secondary_contact": True},
+    )
     assert records.get_client(session, client["id"], today)["secondary_contact"] == {
-        "family_member_id": member["id"], "first_name": "John", "last_name": "Smith"}
-    assert [c["id"] for c in search.search_clients(session, {"q": "john smi"}, today)["items"]] == [client["id"]]
+        "family_member_id": member["id"],
+        "first_name": "John",
+        "last_name": "Smith",
+    }
+    assert [c["id"] for c in search.search_clients(session, {"q": "john smi"}, today)["items"]] == [
+        client["id"]
+    ]
     assert db.events_of("client_updated") == [{"client_id": client["id"], "changed": ["secondary_contact"]}]
 
 
@@ -80,7 +113,10 @@ def test_at_most_one_secondary_contact(db, session, client, today):
     second = family.add_family_member(db, client["id"], {"first_name": "Jack", "secondary_contact": True})
     flags = {m["id"]: m["secondary_contact"] for m in members(session, client["id"])}
     assert flags == {first["id"]: False, second["id"]: True}
-    assert records.get_client(session, client["id"], today)["secondary_contact"]["family_member_id"] == second["id"]
+    assert (
+        records.get_client(session, client["id"], today)["secondary_contact"]["family_member_id"]
+        == second["id"]
+    )
     assert [c["id"] for c in search.search_clients(session, {"q": "jack"}, today)["items"]] == [client["id"]]
     assert search.search_clients(session, {"q": "john"}, today)["items"] == []
 
@@ -95,7 +131,9 @@ def test_renaming_the_secondary_contact_updates_the_client(db, session, client, 
     member = family.add_family_member(db, client["id"], {"first_name": "John", "secondary_contact": True})
     family.update_family_member(db, client["id"], member["id"], {"first_name": "Johnny"})
     assert records.get_client(session, client["id"], today)["secondary_contact"]["first_name"] == "Johnny"
-    assert [c["id"] for c in search.search_clients(session, {"q": "johnny"}, today)["items"]] == [client["id"]]
+    assert [c["id"] for c in search.search_clients(session, {"q": "johnny"}, today)["items"]] == [
+        client["id"]
+    ]
 
 
 def test_unsetting_or_deleting_the_secondary_contact_clears_it(db, session, client, today):

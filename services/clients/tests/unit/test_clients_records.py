@@ -1,4 +1,5 @@
 """Creating, changing, reading and deleting clients (clients.records, clients.numbering)."""
+
 import datetime as dt
 
 import pytest
@@ -14,9 +15,14 @@ def create(db, today, **payload):
 
 # --- names -------------------------------------------------------------------------------
 
+
 def test_names_are_capitalised_keeping_inner_capitals(db, today):
     client = create(db, today, first_name="mary ann", last_name="mcDonald", salutation="mrs.")
-    assert (client["first_name"], client["last_name"], client["salutation"]) == ("Mary Ann", "McDonald", "Mrs.")
+    assert (client["first_name"], client["last_name"], client["salutation"]) == (
+        "Mary Ann",
+        "McDonald",
+        "Mrs.",
+    )
 
 
 def test_hyphenated_names_are_capitalised(db, today):
@@ -41,8 +47,9 @@ def test_update_capitalises_and_can_opt_out(db, today):
     client = create(db, today, first_name="Mary")
     updated = records.update_client(db, client["id"], {"last_name": "van der berg"}, 1, today)
     assert updated["last_name"] == "Van Der Berg"
-    updated = records.update_client(db, client["id"], {"last_name": "van der Berg", "auto_capitalize": False},
-                                    1, today)
+    updated = records.update_client(
+        db, client["id"], {"last_name": "van der Berg", "auto_capitalize": False}, 1, today
+    )
     assert updated["last_name"] == "van der Berg"
 
 
@@ -53,6 +60,7 @@ def test_a_client_needs_a_name(db, today):
 
 
 # --- emails and phones -------------------------------------------------------------------
+
 
 def test_emails_as_a_list(db, today):
     client = create(db, today, emails=["one@example.com", " two@example.com "])
@@ -75,15 +83,24 @@ def test_an_invalid_email_is_named_by_its_position(db, today):
 
 
 def test_phone_labels_come_from_the_list(db, today):
-    client = create(db, today, phones=[{"label": "mobile", "number": "555-123-4567"},
-                                       {"label": None, "number": "555 000 1111"}])
-    assert client["phones"] == [{"label": "Mobile", "number": "555-123-4567"},
-                                {"label": None, "number": "555 000 1111"}]
+    client = create(
+        db,
+        today,
+        phones=[{"label": "mobile", "number": "555-123-4567"}, {"label": None, "number": "555 000 1111"}],
+    )
+    assert client["phones"] == [
+        {"label": "Mobile", "number": "555-123-4567"},
+        {"label": None, "number": "555 000 1111"},
+    ]
 
 
 def test_an_unknown_phone_label_is_refused(db, today):
     with pytest.raises(ValidationError) as err:
-        create(db, today, phones=[{"label": "Home", "number": "5551234"}, {"label": "Pager", "number": "5551234"}])
+        create(
+            db,
+            today,
+            phones=[{"label": "Home", "number": "5551234"}, {"label": "Pager", "number": "5551234"}],
+        )
     assert list(err.value.fields) == ["phones.1.label"]
 
 
@@ -95,11 +112,15 @@ def test_a_phone_number_needs_digits(db, today):
 
 # --- numbering ---------------------------------------------------------------------------
 
+
 def test_numbers_are_the_prefix_plus_the_next_number(db, session, today):
     assert [create(db, today)["client_number"] for _ in range(2)] == ["1000", "1001"]
     numbering.update_settings(session, {"client_number_prefix": " P- ", "next_client_number": 5000})
     assert numbering.settings_to_dict(numbering.get_settings(session)) == {
-        "client_number_prefix": "P-", "next_client_number": 5000, "auto_capitalize": True}
+        "client_number_prefix": "P-",
+        "next_client_number": 5000,
+        "auto_capitalize": True,
+    }
     assert create(db, today)["client_number"] == "P-5000"
     assert numbering.get_settings(session).next_client_number == 5001
 
@@ -147,6 +168,7 @@ def test_settings_are_validated(session):
 
 # --- references --------------------------------------------------------------------------
 
+
 def test_a_client_cannot_be_referred_by_itself(db, today):
     client = create(db, today)
     with pytest.raises(ValidationError) as err:
@@ -191,10 +213,14 @@ def test_seeded_lists_can_be_used(db, session, today):
 
 # --- reading, activity, deletion ---------------------------------------------------------
 
+
 def test_get_and_get_many(db, session, today):
     a, b = create(db, today, last_name="A"), create(db, today, last_name="B")
     assert records.get_client(session, a["id"], today)["last_name"] == "A"
-    assert {c["id"] for c in records.get_clients(session, [a["id"], b["id"], 999], today)} == {a["id"], b["id"]}
+    assert {c["id"] for c in records.get_clients(session, [a["id"], b["id"], 999], today)} == {
+        a["id"],
+        b["id"],
+    }
     with pytest.raises(NotFound) as err:
         records.get_client(session, 999, today)
     assert list(err.value.fields) == ["id"]
@@ -210,11 +236,19 @@ def test_inactive_date_makes_the_client_inactive(db, today):
 
 def test_all_fields_round_trip(db, session, today):
     payload = {
-        "salutation": "Dr.", "first_name": "Ada", "last_name": "Lovelace",
+        "salutation": "Dr.",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
         "address": {"line1": "1 Main St", "city": "Springfield", "postal_code": "12345"},
-        "status_due_date": "2026-07-01", "birthday": "1990-12-10", "anniversary": "2015-05-05",
-        "contract_date": "2026-01-02", "custom_dates": ["2026-02-03"], "custom_texts": ["a", "b"],
-        "call_warning": "Only after 5pm", "saturday_only": True, "allow_marketing": False,
+        "status_due_date": "2026-07-01",
+        "birthday": "1990-12-10",
+        "anniversary": "2015-05-05",
+        "contract_date": "2026-01-02",
+        "custom_dates": ["2026-02-03"],
+        "custom_texts": ["a", "b"],
+        "call_warning": "Only after 5pm",
+        "saturday_only": True,
+        "allow_marketing": False,
         "notes": "Likes black and white.",
     }
     client = records.create_client(db, payload, 7, today)
@@ -242,8 +276,9 @@ def test_soft_delete_hides_the_client(db, session, today):
 def test_delete_refused_while_other_services_hold_references(db, session, today):
     client = create(db, today)
     with pytest.raises(Conflict) as err:
-        records.delete_client(db, client["id"], 1, {"invoicing": {"invoices": 2, "credit_memos": 0},
-                                                    "scheduling": {}})
+        records.delete_client(
+            db, client["id"], 1, {"invoicing": {"invoices": 2, "credit_memos": 0}, "scheduling": {}}
+        )
     assert err.value.fields == {"invoicing.invoices": 2}
     assert "2 invoices" in err.value.message
     assert records.get_client(session, client["id"], today)["id"] == client["id"]
@@ -262,6 +297,7 @@ def test_possible_duplicates_share_a_name_and_a_phone_or_email(db, today):
 
 
 # --- events ------------------------------------------------------------------------------
+
 
 def test_create_records_client_created(db, today):
     client = create(db, today, first_name="Eve")
@@ -294,8 +330,13 @@ def test_a_status_change_records_client_status_changed(db, session, today):
     db.clear_events()
     records.update_client(db, client["id"], {"status_id": statuses["Booked"]}, 1, today)
     assert db.event_types() == ["client_updated", "client_status_changed"]
-    assert db.events_of("client_status_changed") == [{
-        "client_id": client["id"], "from_status_id": statuses["Prospect"], "to_status_id": statuses["Booked"]}]
+    assert db.events_of("client_status_changed") == [
+        {
+            "client_id": client["id"],
+            "from_status_id": statuses["Prospect"],
+            "to_status_id": statuses["Booked"],
+        }
+    ]
 
 
 def test_a_number_change_is_reported_as_changed(db, today):

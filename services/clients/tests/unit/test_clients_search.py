@@ -1,4 +1,5 @@
 """The clients hub: search, filters and cursor pagination (clients.search)."""
+
 import pytest
 
 from clients import lookups, records, search
@@ -16,16 +17,34 @@ def ids(session, today, **args):
 @pytest.fixture
 def people(db, today):
     return {
-        "mary": create(db, today, first_name="Mary Ann", last_name="McDonald", emails="Mary.Ann@Example.com",
-                       phones=[{"label": "Mobile", "number": "(555) 123-4567"}]),
-        "marty": create(db, today, first_name="Marty", last_name="Smith", phones=[{"number": "+1 415 555 0000"}]),
-        "joe": create(db, today, first_name="Joe", last_name="Mártinez", client_number="VIP-7",
-                      emails=["joe@example.org"]),
+        "mary": create(
+            db,
+            today,
+            first_name="Mary Ann",
+            last_name="McDonald",
+            emails="Mary.Ann@Example.com",
+            phones=[{"label": "Mobile", "number": "(555) 123-4567"}],
+        ),
+        "marty": create(
+            db, today, first_name="Marty", last_name="Smith", phones=[{"number": "+1 415 555 0000"}]
+        ),
+        "joe": create(
+            db,
+            today,
+            first_name="Joe",
+            last_name="Mártinez",
+            client_number="VIP-7",
+            emails=["joe@example.org"],
+        ),
     }
 
 
 def test_name_prefix_matches_first_or_last_name_or_any_word(session, today, people):
-    assert set(ids(session, today, q="mar")) == {people["mary"]["id"], people["marty"]["id"], people["joe"]["id"]}
+    assert set(ids(session, today, q="mar")) == {
+        people["mary"]["id"],
+        people["marty"]["id"],
+        people["joe"]["id"],
+    }
     assert ids(session, today, q="mcd") == [people["mary"]["id"]]
     assert ids(session, today, q="Ann") == [people["mary"]["id"]]
     assert ids(session, today, q="SMI") == [people["marty"]["id"]]
@@ -83,7 +102,9 @@ def test_results_are_sorted_by_last_then_first_name(db, session, today):
 
 def test_search_sees_renames_and_new_phones(db, session, today, people):
     client_id = people["joe"]["id"]
-    records.update_client(db, client_id, {"last_name": "Jones", "phones": [{"number": "212 999 8888"}]}, 1, today)
+    records.update_client(
+        db, client_id, {"last_name": "Jones", "phones": [{"number": "212 999 8888"}]}, 1, today
+    )
     assert ids(session, today, q="jones") == [client_id]
     assert ids(session, today, q="martinez") == []
     assert ids(session, today, q="999-88") == [client_id]
@@ -95,8 +116,14 @@ def test_filters(db, session, today):
     group = lookups.create_lookup(session, "client-groups", {"name": "Seniors"})
     source = lookups.list_lookups(session, "lead-sources")[0]
     a = create(db, today, last_name="Able", status_id=status["id"], group_ids=[group["id"]])
-    b = create(db, today, last_name="Baker", organization_id=org["id"], lead_source_id=source["id"],
-               group_ids=[group["id"]])
+    b = create(
+        db,
+        today,
+        last_name="Baker",
+        organization_id=org["id"],
+        lead_source_id=source["id"],
+        group_ids=[group["id"]],
+    )
     create(db, today, last_name="Charlie")
     assert ids(session, today, status_id=status["id"]) == [a["id"]]
     assert ids(session, today, organization_id=org["id"]) == [b["id"]]
@@ -111,7 +138,9 @@ def test_cursor_pages_are_complete_and_stable(db, session, today):
     # many clients sharing names, so the id is what breaks ties
     expected = []
     for i in range(23):
-        expected.append(create(db, today, first_name=["Ann", "Bob", None][i % 3], last_name=["Lee", "Kim"][i % 2])["id"])
+        expected.append(
+            create(db, today, first_name=["Ann", "Bob", None][i % 3], last_name=["Lee", "Kim"][i % 2])["id"]
+        )
     everything = ids(session, today, limit=500)
     assert sorted(everything) == sorted(expected)
 

@@ -1,5 +1,6 @@
 """The nameko service class as a thin shell: permissions, and the calls it makes, with
 nameko's ``worker_factory`` (dependencies replaced, no broker)."""
+
 import types
 from unittest import mock
 
@@ -14,17 +15,24 @@ UTC_STUDIO = types.SimpleNamespace(time_zone="UTC", currency="usd", get=lambda: 
 
 
 def make_service(db, permissions=("*",), config=None, cluster=None):
-    deps = {"db": db, "caller": Identity(5, frozenset(permissions), "req-1"), "studio": UTC_STUDIO,
-            "cluster": cluster if cluster is not None else mock.MagicMock()}
-    if "config" in {name for name in dir(ClientsService)
-                    if getattr(ClientsService, name).__class__.__name__ == "Config"}:
+    deps = {
+        "db": db,
+        "caller": Identity(5, frozenset(permissions), "req-1"),
+        "studio": UTC_STUDIO,
+        "cluster": cluster if cluster is not None else mock.MagicMock(),
+    }
+    if "config" in {
+        name for name in dir(ClientsService) if getattr(ClientsService, name).__class__.__name__ == "Config"
+    }:
         deps["config"] = dict(config or {})
     return worker_factory(ClientsService, **deps)
 
 
 def test_create_get_update_search(db):
     service = make_service(db)
-    created = service.create_client({"first_name": "mary", "last_name": "smith", "phones": [{"number": "555 1234"}]})
+    created = service.create_client(
+        {"first_name": "mary", "last_name": "smith", "phones": [{"number": "555 1234"}]}
+    )
     assert created["first_name"] == "Mary" and created["client_number"] == "1000"
     assert service.get_client(created["id"])["last_name"] == "Smith"
     assert service.get_clients([created["id"], 99]) == [service.get_client(created["id"])]
@@ -49,17 +57,20 @@ def test_family_lookups_and_settings(db):
     assert service.get_settings()["client_number_prefix"] == "S"
 
 
-@pytest.mark.parametrize("method, args, permission", [
-    ("create_client", ({"last_name": "X"},), "clients.write"),
-    ("update_client", (1, {}), "clients.write"),
-    ("get_client", (1,), "clients.read"),
-    ("search_clients", ({},), "clients.read"),
-    ("delete_client", (1,), "clients.delete"),
-    ("add_family_member", (1, {}), "clients.write"),
-    ("list_lookups", ("phone-labels",), "clients.read"),
-    ("create_lookup", ("phone-labels", {"name": "Fax"}), "clients.configure"),
-    ("update_settings", ({},), "clients.configure"),
-])
+@pytest.mark.parametrize(
+    "method, args, permission",
+    [
+        ("create_client", ({"last_name": "X"},), "clients.write"),
+        ("update_client", (1, {}), "clients.write"),
+        ("get_client", (1,), "clients.read"),
+        ("search_clients", ({},), "clients.read"),
+        ("delete_client", (1,), "clients.delete"),
+        ("add_family_member", (1, {}), "clients.write"),
+        ("list_lookups", ("phone-labels",), "clients.read"),
+        ("create_lookup", ("phone-labels", {"name": "Fax"}), "clients.configure"),
+        ("update_settings", ({},), "clients.configure"),
+    ],
+)
 def test_permissions_are_required(db, method, args, permission):
     service = make_service(db, permissions=("something.else",))
     with pytest.raises(Forbidden) as err:
