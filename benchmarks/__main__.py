@@ -12,7 +12,7 @@ import traceback
 
 from .registry import DATASETS, SCENARIOS, Metric, ScenarioResult
 from .scenarios import load_all
-from .stack import ROOT, HarnessError, Stack, log
+from .stack import ROOT, HarnessError, Stack, loadavg, log
 
 RESULTS = ROOT / "benchmarks" / "results.json"
 OPS = {">=": "≥", "<=": "≤", "==": "=", ">": ">", "<": "<"}
@@ -111,8 +111,10 @@ def main():
         if scale <= 0:
             raise ValueError
     except ValueError:
-        print(f"error: BENCH_SCALE must be a positive number, not {os.environ.get('BENCH_SCALE')!r}", file=sys.stderr)
+        print(f"error: BENCH_SCALE must be a positive number, not {os.environ.get('BENCH_SCALE')!r}",
+              file=sys.stderr)
         return 2
+    load_before = loadavg()
     load_all()
     scenarios = _selected()
     log(f"BENCH_SCALE={scale}; scenarios: {', '.join(s.name for s in scenarios)}")
@@ -158,6 +160,8 @@ def main():
         if r.status != "ok":
             rows.append(Metric(r.name, "scenario", "failed" if r.status == "failed" else r.status, "",
                                "runs", False))
+    rows.append(Metric("harness", "machine load average (1 min) at start / end",
+                       f"{load_before} / {loadavg()}", "", "", None))
     rows.append(Metric("harness", "wall time (whole run)", total, "s", f"≤ {HARNESS_BUDGET_S} s",
                        total <= HARNESS_BUDGET_S if scale <= 1 else None))
     ok = harness_error is None and all(r.status == "ok" for r in results)
@@ -169,13 +173,14 @@ def main():
         "duration_s": total,
         "harness_ok": ok,
         "harness_error": harness_error,
-        "host": {"cpus": os.cpu_count(), "python": platform.python_version(), "machine": platform.machine()},
+        "host": {"cpus": os.cpu_count(), "python": platform.python_version(), "machine": platform.machine(),
+                 "loadavg_1m_at_start": load_before},
         "broker_note": stack.broker.note,
         "datasets_s": runner.dataset_seconds,
         "targets_met": all(m.passed is not False for m in rows),
         "metrics": [m.as_dict() for m in rows],
-        "scenarios": {r.name: {"status": r.status, "error": r.error, "seconds": r.seconds, "details": r.details}
-                      for r in results},
+        "scenarios": {r.name: {"status": r.status, "error": r.error, "seconds": r.seconds,
+                               "details": r.details} for r in results},
     }
     RESULTS.write_text(json.dumps(document, indent=2, default=str) + "\n")
     print()

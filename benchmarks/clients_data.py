@@ -34,7 +34,7 @@ def _cum(population, exponent):
     return list(accumulate(1.0 / (rank + 1) ** exponent for rank in range(len(population))))
 
 
-LAST_CUM = _cum(names.LAST_NAMES, 0.75)
+LAST_CUM = _cum(names.LAST_NAMES, 0.5)  # Smith ~1% of all clients, as in the US census
 FEMALE_CUM = _cum(names.FEMALE_FIRST, 0.6)
 MALE_CUM = _cum(names.MALE_FIRST, 0.6)
 
@@ -79,7 +79,9 @@ class Generator:
         return self.rng.choices(names.MALE_FIRST, cum_weights=MALE_CUM)[0]
 
     def _last(self):
-        return self.rng.choices(names.LAST_NAMES, cum_weights=LAST_CUM)[0]
+        if self.rng.random() < names.COMMON_LAST_NAME_SHARE:
+            return self.rng.choices(names.LAST_NAMES, cum_weights=LAST_CUM)[0]
+        return self.rng.choice(names.TAIL_LAST_NAMES)
 
     def _date_between(self, start, end):
         return start + dt.timedelta(days=self.rng.randint(0, max((end - start).days, 0)))
@@ -122,7 +124,8 @@ class Generator:
             label = ("Mobile", "Home", "Work")[index] if rng.random() < 0.9 else None
             phones.append({"label": label, "number": self._phone(area_codes)})
         taken = set()
-        emails = [self._email(first, last, taken) for _ in range(rng.choices((1, 2), cum_weights=(80, 100))[0])]
+        email_count = rng.choices((1, 2), cum_weights=(80, 100))[0]
+        emails = [self._email(first, last, taken) for _ in range(email_count)]
         status_id = rng.choices(self.status_ids, cum_weights=self.status_cum)[0]
         payload = {
             "first_name": first,
@@ -137,7 +140,8 @@ class Generator:
                 rng.randint(0, 3 if female else 1)]
         if rng.random() < 0.85:
             payload["address"] = {
-                "line1": f"{rng.randint(1, 9999)} {rng.choice(names.STREETS)} {rng.choice(names.STREET_KINDS)}",
+                "line1": (f"{rng.randint(1, 9999)} {rng.choice(names.STREETS)} "
+                          f"{rng.choice(names.STREET_KINDS)}"),
                 "line2": f"Apt {rng.randint(1, 40)}" if rng.random() < 0.1 else None,
                 "city": city, "region": region, "postal_code": f"{zip3}{rng.randint(0, 99):02d}",
                 "country": "US"}
@@ -189,7 +193,8 @@ class Generator:
                 if rng.random() < 0.5:
                     member["secondary_contact"] = True
             else:
-                relationship = rng.choices(("Child", "Parent", "Sibling", "Other"), cum_weights=(80, 88, 96, 100))[0]
+                relationship = rng.choices(("Child", "Parent", "Sibling", "Other"),
+                                           cum_weights=(80, 88, 96, 100))[0]
                 member = {"first_name": self._first(rng.random() < 0.5), "last_name": last,
                           "relationship": relationship}
                 if relationship == "Child":
@@ -239,7 +244,8 @@ def build_rows(record, client_id, client_number, family_ids, created_at, updated
         "last_name": data.get("last_name"),
         "first_key": key(data.get("first_name")), "last_key": key(data.get("last_name")),
         "emails": list(data.get("emails") or []), "phones": _phones(data.get("phones")),
-        "address": {f: address.get(f) for f in ADDRESS_FIELDS},
+        # records._apply writes the address only when the payload has one (else the default {})
+        "address": {f: address.get(f) for f in ADDRESS_FIELDS} if "address" in data else {},
         "status_id": data.get("status_id"), "status_due_date": data.get("status_due_date"),
         "lead_source_id": data.get("lead_source_id"), "referred_by_id": data.get("referred_by_id"),
         "organization_id": data.get("organization_id"),
@@ -249,7 +255,8 @@ def build_rows(record, client_id, client_number, family_ids, created_at, updated
         "custom_date_1": custom_dates[0], "custom_date_2": custom_dates[1],
         "custom_texts": list(data.get("custom_texts") or [])[:4],
         "call_warning": data.get("call_warning"), "saturday_only": bool(data.get("saturday_only", False)),
-        "allow_marketing": bool(data.get("allow_marketing", True)), "inactive_date": data.get("inactive_date"),
+        "allow_marketing": bool(data.get("allow_marketing", True)),
+        "inactive_date": data.get("inactive_date"),
         "notes": data.get("notes"),
         "secondary_contact_id": None, "secondary_first_name": None, "secondary_last_name": None,
         "created_at": created_at, "updated_at": updated_at, "deleted_at": None,
@@ -270,7 +277,8 @@ def build_rows(record, client_id, client_number, family_ids, created_at, updated
             for earlier in family_rows:
                 earlier["secondary_contact"] = False
             client["secondary_contact_id"] = member_id
-            client["secondary_first_name"], client["secondary_last_name"] = row["first_name"], row["last_name"]
+            client["secondary_first_name"] = row["first_name"]
+            client["secondary_last_name"] = row["last_name"]
         family_rows.append(row)
     terms = client_terms(types.SimpleNamespace(**client))
     group_rows = [{"client_id": client_id, "group_id": g} for g in client["group_ids"]]

@@ -46,7 +46,8 @@ def _drop(cur, constraints, indexes):
     for kinds in (("f",), ("p", "u")):
         for table, name, kind, _definition in constraints:
             if kind in kinds:
-                cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.SQL(table), sql.Identifier(name)))
+                cur.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(
+                    sql.SQL(table), sql.Identifier(name)))
     for index, _definition in indexes:
         cur.execute(sql.SQL("DROP INDEX {}").format(sql.SQL(index)))
 

@@ -80,3 +80,15 @@ NOTES = [
 ]
 CALL_WARNINGS = ["Call the mobile only after 5 pm.", "Do not call at work.", "Hard of hearing: speak up.",
                  "Spanish preferred."]
+
+# The long tail: surnames made of two parts ("Ashford", "Whitmore", "Blackwell", ...). A real
+# studio's clients have thousands of distinct last names; the list above covers about the
+# most common 30%, as the census's most common few hundred do.
+SURNAME_HEADS = """Ash Black Brad Brook Chad Clay Crom Dal Dun Earn Fair Fern Gold Green Hal Hart Hay Hol
+Kings Lang Lin Mar Mid New Nor Oak Pem Ral Red Ring Rock Rud Sand Shel Stan Stock Sum Thorn Tre Wald
+War Wes Whit Win Wood Brant Cal Cars Craw Dor Elling Fitz Gar Hamp Hux Kil Lock Mont Pres Quil""".split()
+SURNAME_TAILS = """ford well more ton ley field wood worth by dale mont ridge stone wick shaw combe land
+bury ham ing croft hurst man son den burn""".split()
+TAIL_LAST_NAMES = sorted({(head + tail).capitalize() for head in SURNAME_HEADS for tail in SURNAME_TAILS
+                          if head[-1] != tail[0]} - set(LAST_NAMES))
+COMMON_LAST_NAME_SHARE = 0.3

@@ -19,7 +19,8 @@ def _fixed_client():
         with open(path, encoding="utf-8") as handle:
             return json.load(handle)
     source = os.environ["BENCH_PLAIN_SOURCE"]
-    request = urllib.request.Request(source, headers={"Authorization": f"Bearer {os.environ.get('BENCH_TOKEN', '')}",
+    token = os.environ.get("BENCH_TOKEN", "")
+    request = urllib.request.Request(source, headers={"Authorization": f"Bearer {token}",
                                                       "Accept": "application/json"})
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.load(response)

@@ -137,7 +137,8 @@ class Broker:
     def _rabbitmqctl(self, *args):
         for candidate in ("rabbitmqctl", "/usr/sbin/rabbitmqctl", "/sbin/rabbitmqctl"):
             try:
-                return subprocess.run([candidate, *args], capture_output=True, text=True, timeout=60).returncode == 0
+                done = subprocess.run([candidate, *args], capture_output=True, text=True, timeout=60)
+                return done.returncode == 0
             except (OSError, subprocess.TimeoutExpired):
                 continue
         return False
@@ -150,8 +151,9 @@ class Broker:
             self._api("DELETE", vhost_path)
             created = self._api("PUT", vhost_path, json={}).status_code in (201, 204)
             if created:
-                created = self._api("PUT", f"/api/permissions/{quote(self.vhost, safe='')}/{quote(user, safe='')}",
-                                    json={"configure": ".*", "write": ".*", "read": ".*"}).status_code in (201, 204)
+                permissions = f"/api/permissions/{quote(self.vhost, safe='')}/{quote(user, safe='')}"
+                created = self._api("PUT", permissions, json={"configure": ".*", "write": ".*", "read": ".*"}
+                                    ).status_code in (201, 204)
         except requests.RequestException:
             created = False
         if not created:
@@ -246,11 +248,104 @@ def proc_status(pid):
             key, _, rest = line.partition(":")
             if key in ("VmRSS", "VmHWM"):
                 values[key] = int(rest.split()[0])
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        cmdline = cmdline.decode(errors="replace").strip()
     except OSError:
         return None
     values["cmdline"] = cmdline
     return values
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds a process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu():
+    """``(busy, total)`` jiffies of all CPUs since boot, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)
+    return sum(values) - idle, sum(values)
+
+
+def loadavg():
+    return Path("/proc/loadavg").read_text().split()[0]
+
+
+def rabbitmq_pids():
+    """The broker's Erlang VM (shared with anything else on this machine)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"beam" in cmdline and b"rabbit" in cmdline:
+                pids.append(int(entry.name))
+    return pids
+
+
+class CpuMeter:
+    """CPU use between start() and stop(), in % of one core: each process of the stack, the
+    PostgreSQL backends serving the benchmark's databases, the broker, and everything else
+    on the machine ("other": other people's work, which disturbs the measurement)."""
+
+    def __init__(self, stack):
+        self.stack = stack
+
+    def _backends(self):
+        try:
+            conn = psycopg2.connect(self.stack.pg.url)
+            try:
+                with conn.cursor() as cur:
+                    cur.execute("SELECT pid FROM pg_stat_activity "
+                                "WHERE datname LIKE %s AND pid <> pg_backend_pid()", (DB_PREFIX + "%",))
+                    return [row[0] for row in cur.fetchall()]
+            finally:
+                conn.close()
+        except psycopg2.Error:
+            return []
+
+    def _sample(self, backends):
+        sample = dict(self.stack.cpu())
+        sample["postgres (bench backends)"] = {pid: cpu_seconds(pid) for pid in backends}
+        sample["rabbitmq (shared)"] = sum(cpu_seconds(pid) for pid in self.rabbit)
+        return sample
+
+    def start(self):
+        self.rabbit = rabbitmq_pids()
+        self.backends = self._backends()
+        self.t0 = time.monotonic()
+        self.machine0 = machine_cpu()
+        self.before = self._sample(self.backends)
+        return self
+
+    def stop(self, extra_seconds=None):
+        """``extra_seconds``: CPU used meanwhile by helpers not in the stack (wrk), by name."""
+        elapsed = max(time.monotonic() - self.t0, 1e-6)
+        busy1, total1 = machine_cpu()
+        after = self._sample(self.backends)
+        backends_after = after.pop("postgres (bench backends)")
+        backends_before = self.before.pop("postgres (bench backends)")
+        used = {name: after[name] - self.before.get(name, 0.0) for name in after}
+        used["postgres (bench backends)"] = sum(backends_after[pid] - backends_before.get(pid, 0.0)
+                                                for pid in backends_after)
+        used.update(extra_seconds or {})
+        cores = os.cpu_count() or 1
+        jiffies = max(total1 - self.machine0[1], 1)
+        machine_seconds = (busy1 - self.machine0[0]) / jiffies * cores * elapsed
+        used["other"] = max(machine_seconds - sum(used.values()), 0.0)
+        return {
+            "pct_of_one_core": {name: round(100 * seconds / elapsed) for name, seconds in used.items()},
+            "machine_busy_pct_of_one_core": round(100 * machine_seconds / elapsed),
+            "cores": cores,
+            "loadavg_1m": loadavg(),
+        }
 
 
 # ---------------------------------------------------------------- the stack
@@ -397,7 +492,12 @@ class Stack:
             raise HarnessError(f"{method} {path}: {response.status_code} {response.text[:500]}")
         return response.json() if response.content else None
 
-    # memory
+    # resources
+    def cpu(self):
+        """CPU seconds used so far by each started process, its workers included."""
+        return {name: sum(cpu_seconds(pid) for pid in descendants(process.pid))
+                for name, process in self.processes.items()}
+
     def memory(self):
         """``{process name: {"rss_kib": total, "processes": [{pid, rss_kib, hwm_kib, cmdline}]}}``."""
         report = {}
