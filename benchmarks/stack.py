@@ -256,13 +256,41 @@ def proc_status(pid):
     return values
 
 
-def cpu_seconds(pid):
-    """User + system CPU seconds a process has used so far."""
+def cpu_seconds(pid, reaped_children=False):
+    """User + system CPU seconds a process has used so far (plus its exited children's)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def postmaster_pids():
+    """PostgreSQL server processes whose parent is not a PostgreSQL process."""
+    comms = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            comm = stat[stat.index("(") + 1:stat.rindex(")")]
+            comms[int(entry.name)] = (comm, int(stat.rsplit(")", 1)[1].split()[1]))
+    return [pid for pid, (comm, ppid) in comms.items()
+            if comm.startswith("postgres") and not comms.get(ppid, ("",))[0].startswith("postgres")]
+
+
+def postgres_seconds(postmasters):
+    """CPU of the whole PostgreSQL server: live processes plus backends and parallel workers
+    that have exited (counted in the postmaster's reaped-children times)."""
+    total = 0.0
+    for postmaster in postmasters:
+        total += cpu_seconds(postmaster, reaped_children=True)
+        total += sum(cpu_seconds(pid) for pid in descendants(postmaster) if pid != postmaster)
+    return total
 
 
 def machine_cpu():
@@ -292,8 +320,10 @@ def rabbitmq_pids():
 
 class CpuMeter:
     """CPU use between start() and stop(), in % of one core: each process of the stack, the
-    PostgreSQL backends serving the benchmark's databases, the broker, and everything else
-    on the machine ("other": other people's work, which disturbs the measurement)."""
+    PostgreSQL backends serving the benchmark's databases and the rest of the PostgreSQL server
+    (parallel workers of those queries, but also other databases), the broker (shared), and
+    everything else on the machine ("other": other people's work, which disturbs the
+    measurement)."""
 
     def __init__(self, stack):
         self.stack = stack
@@ -314,11 +344,13 @@ class CpuMeter:
     def _sample(self, backends):
         sample = dict(self.stack.cpu())
         sample["postgres (bench backends)"] = {pid: cpu_seconds(pid) for pid in backends}
+        sample["postgres (all)"] = postgres_seconds(self.postmasters)
         sample["rabbitmq (shared)"] = sum(cpu_seconds(pid) for pid in self.rabbit)
         return sample
 
     def start(self):
         self.rabbit = rabbitmq_pids()
+        self.postmasters = postmaster_pids()
         self.backends = self._backends()
         self.t0 = time.monotonic()
         self.machine0 = machine_cpu()
@@ -335,6 +367,9 @@ class CpuMeter:
         used = {name: after[name] - self.before.get(name, 0.0) for name in after}
         used["postgres (bench backends)"] = sum(backends_after[pid] - backends_before.get(pid, 0.0)
                                                 for pid in backends_after)
+        # the rest of the server: parallel workers of our queries, autovacuum, other databases
+        postgres_all = used.pop("postgres (all)")
+        used["postgres (rest of the server)"] = max(postgres_all - used["postgres (bench backends)"], 0.0)
         used.update(extra_seconds or {})
         cores = os.cpu_count() or 1
         jiffies = max(total1 - self.machine0[1], 1)

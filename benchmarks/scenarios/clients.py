@@ -130,10 +130,15 @@ def _check_search(ctx, kind, queries):
     return empty, missed
 
 
-def _cpu_line(run):
+def _cpu_line(run, service="gateway"):
+    """CPU milliseconds per request of each part, and what other processes took meanwhile."""
     shares = run["cpu"]["pct_of_one_core"]
-    wanted = ("clients", "gateway", "postgres (bench backends)", "rabbitmq (shared)", "wrk", "other")
-    return ", ".join(f"{name.split(' ')[0]} {shares.get(name, 0)}" for name in wanted)
+    postgres = shares.get("postgres (bench backends)", 0) + shares.get("postgres (rest of the server)", 0)
+    parts = {"gateway": shares.get(service, 0), "clients": shares.get("clients", 0), "postgres": postgres,
+             "rabbitmq": shares.get("rabbitmq (shared)", 0), "wrk": shares.get("wrk", 0)}
+    per_request = ", ".join(f"{name} {pct * 10 / run['rps']:.2f}" for name, pct in parts.items()
+                            if run["rps"])
+    return f"{per_request} ms/req; other processes {shares.get('other', 0)}% of a core"
 
 
 @scenario("clients", services=("clients",))
@@ -189,7 +194,8 @@ def clients(ctx):
         ctx.info(f"GET /clients/{{id}} c=16 {name}: req/s, p50/p99",
                  f"{run['rps']:.0f}, {run['p50_ms']:.1f}/{run['p99_ms']:.1f} ms"
                  + (f", {sum(run['errors'].values())} errors" if sum(run["errors"].values()) else ""))
-    ctx.info("CPU during GET /clients/{id} fast (% of a core)", _cpu_line(fast))
+    ctx.info("CPU per GET /clients/{id} (fast)", _cpu_line(fast))
+    ctx.info("CPU per GET /clients/{id} (stock)", _cpu_line(by_id["stock"], "gateway-stock"))
     ratio = fast["rps"] / by_id["stock"]["rps"] if by_id["stock"]["rps"] else float("inf")
     ctx.check("throughput fast / stock ClusterRpcProxy", round(ratio, 2), "×", ">=", 2)
     ctx.info("throughput fast / plain Flask", round(fast["rps"] / by_id["plain"]["rps"], 2)
