@@ -160,6 +160,8 @@ def main():
         if r.status != "ok":
             rows.append(Metric(r.name, "scenario", "failed" if r.status == "failed" else r.status, "",
                                "runs", False))
+    if stack.broker.note:
+        rows.append(Metric("harness", "RabbitMQ vhost of its own", "no: " + stack.broker.note, "", "", None))
     rows.append(Metric("harness", "machine load average (1 min) at start / end",
                        f"{load_before} / {loadavg()}", "", "", None))
     rows.append(Metric("harness", "wall time (whole run)", total, "s", f"≤ {HARNESS_BUDGET_S} s",
