@@ -10,3 +10,4 @@ graceful_timeout = 20
 keepalive = 30
 accesslog = os.environ.get("GATEWAY_ACCESS_LOG") or None
 errorlog = "-"
+control_socket_disable = True

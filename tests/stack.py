@@ -57,6 +57,7 @@ class Stack:
         self.processes = {}
         self.extra_env = dict(extra_env or {})
         self.admin = None
+        self.amqp_uri = None
 
     def _admin_engine(self):
         import sqlalchemy as sa
@@ -84,6 +85,14 @@ class Stack:
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
     def start(self):
+        """Bring everything up; on any failure, take down what was started and re-raise."""
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self):
         self.amqp_uri = self.vhost.create()
         with self._admin_engine().connect() as conn:
             for name in self.DATABASES:
@@ -126,10 +135,10 @@ class Stack:
         last = None
         while time.monotonic() < deadline:
             try:
-                last = requests.get(f"{self.url}/readyz", timeout=5)
+                last = requests.get(f"{self.url}/readyz", timeout=15)
                 if last.status_code == 200:
                     return
-            except requests.ConnectionError as exc:
+            except requests.RequestException as exc:
                 last = exc
             time.sleep(0.3)
         raise RuntimeError(f"stack not ready: {getattr(last, 'text', last)}\n{self.logs()}")
@@ -146,6 +155,8 @@ class Stack:
     def stop(self):
         for name in list(self.processes):
             self.stop_process(name)
+        if self.amqp_uri is None:
+            return
         with self._admin_engine().connect() as conn:
             for name in self.DATABASES:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "proofsheet_e2e_{self.suffix}_{name}" WITH (FORCE)')

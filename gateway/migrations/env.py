@@ -1,3 +1,4 @@
+"""Alembic environment of the gateway deployable (see proofsheet_shared.alembic_env)."""
 from gateway.models import Base
 from proofsheet_shared.alembic_env import run_migrations
 

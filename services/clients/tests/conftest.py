@@ -15,31 +15,16 @@ What the integration tests need:
   or ``TEST_POSTGRES_URL=postgresql+psycopg2://user:pass@host:5432/postgres``. Every test
   gets a database of its own, cloned from one migrated template, dropped afterwards.
 
-Eventlet: nameko 2.14's pytest plugin (registered by nameko as a ``pytest11`` entry point,
-so there is no need for ``-p nameko.testing.pytest``) gives the ``rabbit_config`` and
-``container_factory`` fixtures but no longer monkey-patches. nameko wants ``nameko test``
-or the pytest-eventlet plugin; instead this conftest patches, which must happen before
-anything else creates sockets or threads. pytest imports a conftest.py of every directory
-on the way to the test paths given on the command line before it collects anything, so
-this works for ``pytest services/clients/tests[/...]``. If the clients tests are collected
-together with other suites, this patch applies to the whole pytest process.
+Eventlet: the repository's root conftest.py monkey-patches the whole pytest process.
 """
 
-import warnings
+import datetime as dt
+from pathlib import Path
 
-warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")  # nameko 2.14 needs it
+import pytest
 
-import eventlet  # noqa: E402
-
-eventlet.monkey_patch()  # must precede the imports below
-
-import datetime as dt  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import pytest  # noqa: E402
-
-from proofsheet_shared import testing  # noqa: E402
-from proofsheet_shared import errors  # noqa: E402,F401 - nameko's registry must know the domain errors
+from proofsheet_shared import testing
+from proofsheet_shared import errors  # noqa: F401 - nameko's registry must know the domain errors
 
 SERVICE_DIR = Path(__file__).resolve().parents[1]
 ALEMBIC_INI = SERVICE_DIR / "alembic.ini"
