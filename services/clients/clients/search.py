@@ -10,11 +10,19 @@ from .text import digits, key, looks_like_phone, prefix_range
 
 
 def _matching_ids(q):
+    """The ids whose terms start with ``q``, as a materialised CTE.
+
+    Materialising makes the database collect the (few thousand at most) matches from the
+    terms index first and sort only those; left to itself, PostgreSQL may walk the whole
+    name index in order and probe the terms for every client, which for a common prefix
+    such as "smi" costs seconds instead of milliseconds.
+    """
     term = digits(q) if looks_like_phone(q) else key(q)
     if not term:
         return None
     low, high = prefix_range(term)
-    return select(SearchTerm.client_id).where(SearchTerm.term >= low, SearchTerm.term < high)
+    return (select(SearchTerm.client_id).where(SearchTerm.term >= low, SearchTerm.term < high)
+            .distinct().cte("matches").prefix_with("MATERIALIZED"))
 
 
 def search_clients(session, args, today):
@@ -24,7 +32,7 @@ def search_clients(session, args, today):
     if args.get("q"):
         matching = _matching_ids(args["q"])
         if matching is not None:
-            stmt = stmt.where(Client.id.in_(matching))
+            stmt = stmt.join(matching, matching.c.client_id == Client.id)
     for field in ("status_id", "organization_id", "lead_source_id"):
         if args.get(field) is not None:
             stmt = stmt.where(getattr(Client, field) == args[field])
