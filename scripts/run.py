@@ -55,6 +55,8 @@ def child_env():
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     env["VIRTUAL_ENV"] = str(BIN.parent)
     env["PYTHONUNBUFFERED"] = "1"
+    env.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
+    env.setdefault("GATEWAY_SERVICES", ",".join(name for name, _ in processes() if name != "gateway"))
     return env
 
 

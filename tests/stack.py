@@ -41,12 +41,19 @@ class Vhost:
         requests.delete(f"{RABBIT_MANAGEMENT}/api/vhosts/{self.name}", timeout=10)
 
 
+def discover_services():
+    """Every ``services/<name>`` with a config.yml and ``<name>/service.py``, plus staff."""
+    found = {"staff": ["nameko", "run", "--config", "gateway/config.yml", "gateway.staff_service"]}
+    for config in sorted(ROOT.glob("services/*/config.yml")):
+        name = config.parent.name
+        if (config.parent / name / "service.py").exists():
+            found[name] = ["nameko", "run", "--config", f"services/{name}/config.yml", f"{name}.service"]
+    return found
+
+
 class Stack:
-    SERVICES = {
-        "clients": ["nameko", "run", "--config", "services/clients/config.yml", "clients.service"],
-        "staff": ["nameko", "run", "--config", "gateway/config.yml", "gateway.staff_service"],
-    }
-    DATABASES = ("gateway", "clients")
+    SERVICES = discover_services()
+    DATABASES = ("gateway", *(name for name in SERVICES if name != "staff"))
 
     def __init__(self, tmp_path, extra_env=None):
         self.tmp = Path(tmp_path)
@@ -74,6 +81,7 @@ class Stack:
             "GATEWAY_BIND": f"127.0.0.1:{self.port}", "GATEWAY_WORKERS": "2", "RPC_TIMEOUT": "5",
             "PROOFSHEET_ADMIN_PASSWORD": ADMIN_PASSWORD, "OUTBOX_RELAY_INTERVAL": "0.5",
             "TOKEN_CACHE_SECONDS": "0", "PYTHONWARNINGS": "ignore", "PATH": f"{BIN}:{os.environ['PATH']}",
+            "GATEWAY_SERVICES": ",".join(self.SERVICES),
         })
         for name in self.DATABASES:
             env[f"{name.upper()}_DATABASE_URL"] = self._db_url(name)
@@ -98,7 +106,8 @@ class Stack:
             for name in self.DATABASES:
                 conn.exec_driver_sql(f'CREATE DATABASE "proofsheet_e2e_{self.suffix}_{name}"')
         self._run("alembic", "-c", "gateway/alembic.ini", "upgrade", "head")
-        self._run("alembic", "-c", "services/clients/alembic.ini", "upgrade", "head")
+        for name in self.DATABASES[1:]:
+            self._run("alembic", "-c", f"services/{name}/alembic.ini", "upgrade", "head")
         self._run("python", "-m", "gateway.cli", "ensure-admin")
         for name in self.SERVICES:
             self.start_service(name)
