@@ -1,0 +1,1 @@
+"""The tasks service: task types, their statuses, tasks and customer-service tickets."""
