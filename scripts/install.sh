@@ -14,6 +14,15 @@ cd "$ROOT"
 
 PYTHON="${PYTHON:-python3}"
 
+# System packages the Python packages need at run time (as root with apt; otherwise a warning
+# naming them). WeasyPrint (invoice PDFs) renders with Pango, HarfBuzz and fontconfig, and
+# needs at least one font.
+SYSTEM_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1
+                 fonts-dejavu-core)
+if command -v dpkg-query >/dev/null; then
+    apt_install "${SYSTEM_PACKAGES[@]}" || warn "invoice PDFs need: ${SYSTEM_PACKAGES[*]}"
+fi
+
 packages=(shared)
 for pp in services/*/pyproject.toml; do
     [ -f "$pp" ] && packages+=("$(dirname "$pp")")
