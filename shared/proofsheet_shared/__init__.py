@@ -1,1 +1,4 @@
 """Shared kit for Proofsheet services and the gateway."""
+from . import serialization
+
+serialization.install()

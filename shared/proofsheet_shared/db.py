@@ -1,4 +1,5 @@
 """SQLAlchemy engines that behave under eventlet, and the per-worker database dependency."""
+import contextlib
 import logging
 import weakref
 
@@ -64,12 +65,20 @@ def translate_db_error(exc):
 class WorkerDatabase:
     """What a worker sees as ``self.db``: a session plus the outbox and event claims."""
 
-    def __init__(self, session, identity_context, source):
+    def __init__(self, session, identity_context, source, engine=None):
         self.session = session
+        self._engine = engine
         self._context = identity_context
         self._source = source
         self.pending_event_ids = []
         self.settled = False
+
+    @contextlib.contextmanager
+    def reading(self):
+        """An autocommit connection for a read that needs no transaction: one round trip
+        per statement, no BEGIN/COMMIT, no ORM. Use it only where nothing is written."""
+        with self._engine.connect() as connection:
+            yield connection.execution_options(isolation_level="AUTOCOMMIT")
 
     def publish(self, event_type, data):
         """Record ``<source>.<event_type>`` in the outbox, inside this worker's transaction."""
@@ -120,7 +129,7 @@ class Database(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         name = self.service_name or self.container.service_name
-        worker_db = WorkerDatabase(self.sessionmaker(), dict(worker_ctx.context_data), name)
+        worker_db = WorkerDatabase(self.sessionmaker(), dict(worker_ctx.context_data), name, self.engine)
         self.workers[worker_ctx] = worker_db
         return worker_db
 

@@ -6,21 +6,21 @@ warnings, returned to the caller as their own type), and event handlers run once
 event id however often the broker delivers it.
 """
 import functools
-
+import inspect
 import sys
 
 import amqp
-import orjson
 from eventlet.semaphore import Semaphore
 from nameko.constants import NON_PERSISTENT
 from nameko.events import EventHandler
-from nameko.exceptions import UnserializableValueError, serialize
+from nameko.exceptions import IncorrectSignature, UnserializableValueError, serialize
 from nameko.extensions import SharedExtension
 from nameko.rpc import Rpc, get_rpc_exchange
 
-from .db import settle_dependencies
 from .amqp_params import connection_params as _connection_params
+from .db import settle_dependencies
 from .errors import DomainError
+from .serialization import dumps as json_dumps
 
 
 class ReplyChannel(SharedExtension):
@@ -73,14 +73,25 @@ class ReplyChannel(SharedExtension):
 def encode_reply(result, exc_info):
     error = serialize(exc_info[1]) if exc_info is not None else None
     try:
-        return orjson.dumps({"result": result, "error": error}), exc_info
+        return json_dumps({"result": result, "error": error}), exc_info
     except TypeError:
         exc_info = sys.exc_info()
-        return orjson.dumps({"result": None, "error": serialize(UnserializableValueError(result))}), exc_info
+        return json_dumps({"result": None, "error": serialize(UnserializableValueError(result))}), exc_info
 
 
 class TransactionalRpc(Rpc):
     reply_channel = ReplyChannel()
+
+    def check_signature(self, args, kwargs):
+        """nameko re-derives the method's signature on every call; bind to a cached one."""
+        signature = getattr(self, "_signature", None)
+        if signature is None:
+            method = getattr(self.container.service_cls, self.method_name)
+            signature = self._signature = inspect.signature(method)
+        try:
+            signature.bind(None, *args, **kwargs)
+        except TypeError as exc:
+            raise IncorrectSignature(str(exc)) from None
 
     def handle_result(self, message, worker_ctx, result, exc_info):
         result, exc_info = settle_dependencies(self.container, worker_ctx, result, exc_info)

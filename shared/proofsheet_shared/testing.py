@@ -235,6 +235,11 @@ class FakeDatabase:
         self.pending_event_ids.append(event_id)
         return event_id
 
+    @contextlib.contextmanager
+    def reading(self):
+        """The session stands in for the worker's autocommit read connection."""
+        yield self.session
+
     def claim_event(self, event_id):
         from .outbox import claim_event
 

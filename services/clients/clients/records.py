@@ -186,9 +186,9 @@ _GET_CLIENT = select(*Client.__table__.c).where(Client.id == bindparam("client_i
                                                  Client.deleted_at.is_(None))
 
 
-def get_client(session, client_id, today):
-    """The hot read path: one prepared Core select on the worker's connection, no ORM."""
-    row = session.connection().execute(_GET_CLIENT, {"client_id": client_id}).first()
+def get_client(connection, client_id, today):
+    """The hot read path: one prepared Core select, no ORM (``connection`` may be a Session)."""
+    row = connection.execute(_GET_CLIENT, {"client_id": client_id}).first()
     if row is None:
         raise NotFound(f"client {client_id} does not exist", {"id": "not found"})
     return client_to_dict(row, today)

@@ -42,7 +42,8 @@ class ClientsService(studio_settings.StudioSettingsMixin):
     @rpc
     def get_client(self, client_id):
         self.caller.require(READ)
-        return records.get_client(self.db.session, client_id, self._today())
+        with self.db.reading() as connection:
+            return records.get_client(connection, client_id, self._today())
 
     @rpc
     def get_clients(self, client_ids):
