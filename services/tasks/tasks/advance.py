@@ -8,11 +8,13 @@ can move do move, whatever happens to the others; each move is a history entry a
 Cost does not grow with the number of statements: the listed tasks are read (and locked,
 on PostgreSQL, in id order so that two bulk advances cannot deadlock) in chunks, the
 statuses of their types in one query, and the moves are written as one UPDATE per
-(from status, to status) pair plus one multi-row INSERT of history entries.
+(from status, to status) pair, one multi-row INSERT of history entries and one of events
+(``proofsheet_shared.outbox_bulk``; the service publishes them after the reply).
 """
 from sqlalchemy import insert, select, update
 
 from proofsheet_shared.contracts.tasks import AdvanceStatusInSchema
+from proofsheet_shared.outbox_bulk import publish_many
 from proofsheet_shared.schemas import load
 from proofsheet_shared.types import utcnow
 
@@ -81,7 +83,7 @@ def advance_status(db, payload, user_id):
                         "open": not target.closed, "error": None})
 
     now = utcnow()
-    history = []
+    history, events = [], []
     for (from_id, was_open, to_id, to_closed), moved in moves.items():
         values = {"status_id": to_id, "is_open": not to_closed, "updated_at": now, "updated_by": user_id}
         if to_closed and was_open:
@@ -96,9 +98,10 @@ def advance_status(db, payload, user_id):
                             "from_value": from_id, "to_value": to_id})
             event = status_changed_event(row, from_id, to_id)
             event["open"] = not to_closed
-            db.publish("task_status_changed", event)
+            events.append(event)
     if history:
-        session.execute(insert(TaskHistory), history)
+        session.execute(insert(TaskHistory.__table__), history)
+        publish_many(db, "task_status_changed", events)
     session.expire_all()  # ORM copies of the moved tasks (if any) are stale now
     advanced = len(history)
     return {"items": results, "advanced": advanced, "failed": len(results) - advanced}

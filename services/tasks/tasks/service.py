@@ -2,8 +2,8 @@
 from proofsheet_shared import studio as studio_settings
 from proofsheet_shared.cluster import ClusterRpc
 from proofsheet_shared.context import CallerIdentity
-from proofsheet_shared.db import Database
 from proofsheet_shared.entrypoints import rpc
+from proofsheet_shared.outbox_bulk import BulkDispatchDatabase
 
 from . import advance, listing, records, references, task_types
 from .links import ClusterLinks
@@ -15,7 +15,8 @@ READ, WRITE, CONFIGURE = "tasks.read", "tasks.write", "tasks.configure"
 class TasksService(studio_settings.StudioSettingsMixin):
     name = "tasks"
 
-    db = Database(Base.metadata)
+    # a bulk advance's thousands of events are published after the reply (see outbox_bulk)
+    db = BulkDispatchDatabase(Base.metadata)
     caller = CallerIdentity()
     cluster = ClusterRpc()
 
