@@ -1,0 +1,1 @@
+"""The invoicing service: price lists, promotions, taxes, invoices, credit memos, deposits, balances."""
