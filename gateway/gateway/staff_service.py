@@ -5,6 +5,7 @@ does. It also notes when money is first recorded, which fixes the studio's curre
 """
 from sqlalchemy import select
 
+from proofsheet_shared.context import CallerIdentity
 from proofsheet_shared.db import Database
 from proofsheet_shared.entrypoints import event_handler, rpc
 
@@ -21,6 +22,7 @@ class StaffService:
     name = "staff"
 
     db = Database(Base.metadata, service_name="gateway")
+    caller = CallerIdentity()
 
     @rpc
     def ping(self):

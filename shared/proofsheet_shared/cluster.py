@@ -100,24 +100,26 @@ class StudioSettings(DependencyProvider):
 
     rpc_reply_listener = ReplyListener()
 
+    retry_after_failure = 10.0
+
     def __init__(self, ttl=300.0):
         self.ttl = ttl
         self.cached = None
-        self.fetched_at = 0.0
+        self.refresh_at = 0.0
 
-    def update(self, settings):
+    def update(self, settings, ttl=None):
         self.cached = dict(settings)
-        self.fetched_at = time.monotonic()
+        self.refresh_at = time.monotonic() + (self.ttl if ttl is None else ttl)
 
     def current(self, worker_ctx):
-        if self.cached is None or time.monotonic() - self.fetched_at > self.ttl:
+        if self.cached is None or time.monotonic() >= self.refresh_at:
             try:
                 service = _TimedService(worker_ctx, "staff", self.rpc_reply_listener, 5.0)
                 self.update(service.get_studio_settings())
             except Exception as exc:  # noqa: BLE001 - fall back to the last known settings
-                log.warning("studio settings unavailable, using last known: %s", exc)
-                if self.cached is None:
-                    return dict(DEFAULT_STUDIO)
+                log.warning("studio settings unavailable, using %s: %s",
+                            "the last known" if self.cached else "defaults", exc)
+                self.update(self.cached or DEFAULT_STUDIO, ttl=self.retry_after_failure)
         return self.cached
 
     def get_dependency(self, worker_ctx):

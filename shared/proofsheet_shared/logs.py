@@ -7,6 +7,9 @@ from pythonjsonlogger.json import JsonFormatter
 
 current_request_id = contextvars.ContextVar("request_id", default=None)
 
+FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s"
+RENAMED = {"asctime": "time", "levelname": "level", "name": "logger"}
+
 
 class RequestIdFilter(logging.Filter):
     def filter(self, record):
@@ -14,32 +17,20 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class ServiceJsonFormatter(JsonFormatter):
+    """One JSON object a line: time, level, logger, message, request_id, service."""
+
+    def __init__(self, service="proofsheet", **kwargs):
+        kwargs.setdefault("fmt", FIELDS)
+        kwargs.setdefault("rename_fields", RENAMED)
+        kwargs.setdefault("static_fields", {"service": service})
+        super().__init__(**kwargs)
+
+
 def configure_logging(service, level="INFO"):
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RequestIdFilter())
-    handler.setFormatter(JsonFormatter(
-        "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-        rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-        static_fields={"service": service},
-    ))
+    handler.setFormatter(ServiceJsonFormatter(service))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-
-
-def logging_config(service, level="INFO"):
-    """A ``dictConfig`` mapping, for nameko's ``LOGGING`` config key."""
-    return {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": RequestIdFilter}},
-        "formatters": {"json": {
-            "()": JsonFormatter,
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-            "static_fields": {"service": service},
-        }},
-        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json",
-                                "filters": ["request_id"]}},
-        "root": {"level": level, "handlers": ["stderr"]},
-    }
