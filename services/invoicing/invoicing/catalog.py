@@ -3,8 +3,8 @@ and the invoicing settings (numbering, default tax rate, default due days)."""
 from sqlalchemy import func, or_, select
 
 from proofsheet_shared.contracts.invoicing import (InvoiceSettingsSchema, PriceListGroupInSchema,
-                                                   PriceListInSchema, PriceListItemArgs, PriceListItemInSchema,
-                                                   TaxRateInSchema)
+                                                   PriceListInSchema, PriceListItemArgs,
+                                                   PriceListItemInSchema, TaxRateInSchema)
 from proofsheet_shared.errors import Conflict, NotFound, Unprocessable, ValidationError
 from proofsheet_shared.schemas import decode_cursor, encode_cursor, load
 from proofsheet_shared.types import utcnow
@@ -235,7 +235,8 @@ def create_item(session, payload):
     _check_group(session, data["price_list_id"], data.get("group_id"))
     _check_code_free(session, data["price_list_id"], data["code"])
     now = utcnow()
-    item = PriceListItem(price_list_id=data["price_list_id"], group_id=data.get("group_id"), code=data["code"],
+    item = PriceListItem(price_list_id=data["price_list_id"], group_id=data.get("group_id"),
+                         code=data["code"],
                          code_key=key(data["code"]), name=data["name"], price=data.get("price", 0),
                          taxable=data.get("taxable", True), item_type=data.get("item_type", STANDARD),
                          active=data.get("active", True), uses=0, created_at=now, updated_at=now)

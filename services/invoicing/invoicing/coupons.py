@@ -68,3 +68,6 @@ def claim_use(session, item, code):
 def release_use(session, item_id):
     session.execute(update(PriceListItem).where(PriceListItem.id == item_id, PriceListItem.uses > 0)
                     .values(uses=PriceListItem.uses - 1).execution_options(synchronize_session=False))
+    item = session.identity_map.get(session.identity_key(PriceListItem, item_id))
+    if item is not None:
+        session.expire(item, ["uses"])

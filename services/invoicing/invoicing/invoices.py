@@ -30,7 +30,9 @@ def check_currency(data, currency):
 def resolve_lines(session, lines, field="lines"):
     """Lines as given, with their items' defaults filled in: ``[(line dict, item or None)]``."""
     ids = {line["item_id"] for line in lines if line.get("item_id") is not None}
-    items = {i.id: i for i in session.scalars(select(PriceListItem).where(PriceListItem.id.in_(ids)))} if ids else {}
+    items = {}
+    if ids:
+        items = {i.id: i for i in session.scalars(select(PriceListItem).where(PriceListItem.id.in_(ids)))}
     resolved = []
     for index, line in enumerate(lines):
         item = None
@@ -44,12 +46,13 @@ def resolve_lines(session, lines, field="lines"):
                                     {path: "promotional items are applied with coupon_code"})
             if not item.active:
                 raise Unprocessable(f"item {item.code} is no longer sold", {path: "inactive item"})
+        default_taxable = item.taxable if item else True
         resolved.append({
             "item_id": item.id if item else None,
             "description": line.get("description") or item.name,
             "quantity": line.get("quantity", 1),
             "unit_price": line["unit_price"] if line.get("unit_price") is not None else item.price,
-            "taxable": line["taxable"] if line.get("taxable") is not None else (item.taxable if item else True),
+            "taxable": line["taxable"] if line.get("taxable") is not None else default_taxable,
         })
     return resolved
 
@@ -73,7 +76,8 @@ def tax_rate_for(session, data, default_rate_id, field="tax_rate_id"):
 def write_lines(target, model, resolved, totals):
     target.lines = [model(position=index, item_id=line["item_id"], description=line["description"],
                           quantity=line["quantity"], unit_price=line["unit_price"], taxable=line["taxable"],
-                          amount=amounts.amount, discount=amounts.discount, tax=amounts.tax, total=amounts.total)
+                          amount=amounts.amount, discount=amounts.discount, tax=amounts.tax,
+                          total=amounts.total)
                     for index, (line, amounts) in enumerate(zip(resolved, totals.lines))]
 
 
@@ -120,7 +124,8 @@ def create_invoice(db, payload, user_id, today, currency, client_lookup):
     invoice_date = data.get("invoice_date") or today
     due_date = data.get("due_date") or invoice_date + dt.timedelta(days=settings.default_due_days)
     if due_date < invoice_date:
-        raise ValidationError("the due date is before the invoice date", {"due_date": "before the invoice date"})
+        raise ValidationError("the due date is before the invoice date",
+                              {"due_date": "before the invoice date"})
     subtotal = sum(q * p for q, p, _ in _line_tuples(resolved))
     coupon = None
     discount = 0
@@ -183,7 +188,8 @@ def update_invoice(db, invoice_id, payload, user_id, today, currency, client_loo
         if field in data:
             setattr(invoice, field, data[field])
     if invoice.due_date < invoice.invoice_date:
-        raise ValidationError("the due date is before the invoice date", {"due_date": "before the invoice date"})
+        raise ValidationError("the due date is before the invoice date",
+                              {"due_date": "before the invoice date"})
     if any(f in data for f in MONEY_FIELDS):
         _recompute(session, invoice, data)
     invoice.updated_at, invoice.updated_by = utcnow(), user_id

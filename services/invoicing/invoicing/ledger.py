@@ -66,7 +66,8 @@ def refresh_invoice(session, invoice):
     refunds = (select(func.coalesce(func.sum(PaymentRecord.amount), 0))
                .where(PaymentRecord.kind == REFUND, PaymentRecord.counted.is_(True),
                       or_(PaymentRecord.credit_memo_id.in_(memo_ids),
-                          and_(PaymentRecord.credit_memo_id.is_(None), PaymentRecord.invoice_id == invoice.id)))
+                          and_(PaymentRecord.credit_memo_id.is_(None),
+                               PaymentRecord.invoice_id == invoice.id)))
                .scalar_subquery())
     credited = (select(func.coalesce(func.sum(CreditMemo.total), 0))
                 .where(CreditMemo.invoice_id == invoice.id).scalar_subquery())
@@ -211,7 +212,8 @@ def apply_payment_event(db, event_type, data):
     info = payment_from_event(data or {}, REFUND if event_type == "refund_recorded" else PAYMENT)
     record = session.scalar(select(PaymentRecord).where(PaymentRecord.payment_id == info["payment_id"])
                             .with_for_update().execution_options(populate_existing=True))
-    if record is not None and None not in (info["version"], record.version) and info["version"] < record.version:
+    stale = record is not None and None not in (info["version"], record.version)
+    if stale and info["version"] < record.version:
         log.info("payment %s: ignoring state version %s older than %s", record.payment_id, info["version"],
                  record.version)
         return None
@@ -250,7 +252,8 @@ def apply_payment_event(db, event_type, data):
 # --- deposits ---------------------------------------------------------------------------
 
 def deposits_query(client_id):
-    return (select(PaymentRecord.payment_id, (PaymentRecord.amount - PaymentRecord.applied).label("remaining"))
+    remaining = (PaymentRecord.amount - PaymentRecord.applied).label("remaining")
+    return (select(PaymentRecord.payment_id, remaining)
             .where(PaymentRecord.client_id == client_id, PaymentRecord.kind == PAYMENT,
                    PaymentRecord.invoice_id.is_(None), PaymentRecord.counted.is_(True),
                    PaymentRecord.amount > PaymentRecord.applied)
@@ -283,8 +286,12 @@ def apply_deposit(db, payment_id, payload, user_id, idempotency_key=None):
     if record is None:
         raise NotFound(f"deposit {payment_id} does not exist", {"payment_id": "not found"})
     if not _is_deposit(record):
-        why = ("it is a refund" if record.kind == REFUND else "it is voided or not received" if not record.counted
-               else f"it was recorded against invoice {record.invoice_id}")
+        if record.kind == REFUND:
+            why = "it is a refund"
+        elif not record.counted:
+            why = "it is voided or not received"
+        else:
+            why = f"it was recorded against invoice {record.invoice_id}"
         raise Unprocessable(f"payment {payment_id} is not a deposit: {why}", {"payment_id": why})
     invoices = lock_invoices(session, [data["invoice_id"]])
     if not invoices:
@@ -300,9 +307,9 @@ def apply_deposit(db, payment_id, payload, user_id, idempotency_key=None):
         raise Unprocessable(f"only {_money(remaining)} of deposit {payment_id} is left to apply",
                             {"amount": f"over-application: {_money(remaining)} left on the deposit"})
     if data["amount"] > invoice.balance:
-        raise Unprocessable(f"invoice {invoice.invoice_number} has only {_money(max(invoice.balance, 0))} open",
-                            {"amount": f"over-application: the invoice's open balance is "
-                                       f"{_money(max(invoice.balance, 0))}"})
+        open_balance = _money(max(invoice.balance, 0))
+        raise Unprocessable(f"invoice {invoice.invoice_number} has only {open_balance} open",
+                            {"amount": f"over-application: the invoice's open balance is {open_balance}"})
     application = DepositApplication(payment_id=payment_id, invoice_id=invoice.id, amount=data["amount"],
                                      idempotency_key=idempotency_key or None, created_at=utcnow(),
                                      created_by=user_id)

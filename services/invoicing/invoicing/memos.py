@@ -50,7 +50,8 @@ def create_credit_memo(db, payload, user_id, today, currency, client_lookup):
         client_lookup(data["client_id"])
     memo = CreditMemo(client_id=data["client_id"], invoice_id=invoice.id if invoice else None,
                       memo_date=data.get("memo_date") or today, currency=currency, tax_rate_id=rate_id,
-                      tax_rate_basis_points=rate_bp, subtotal=totals.subtotal, tax=totals.tax, total=totals.total,
+                      tax_rate_basis_points=rate_bp, subtotal=totals.subtotal, tax=totals.tax,
+                      total=totals.total,
                       refunded=0, notes=data.get("notes"), created_at=utcnow(), created_by=user_id)
     write_lines(memo, CreditMemoLine, resolved, totals)
     session.add(memo)

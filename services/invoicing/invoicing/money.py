@@ -77,7 +77,7 @@ def compute(lines, rate_basis_points, discount=0):
     discount = min(discount, subtotal)
     discounts = spread(discount, amounts)
     result = []
-    for (quantity, unit_price, taxable), amount, line_discount in zip(lines, amounts, discounts):
+    for (_quantity, _unit_price, taxable), amount, line_discount in zip(lines, amounts, discounts):
         net = amount - line_discount
         tax = tax_for(net, rate_basis_points) if taxable else 0
         result.append(LineAmounts(amount, line_discount, tax, net + tax))

@@ -29,7 +29,8 @@ def format_money(cents, currency):
 
 def _address_lines(address):
     address = address or {}
-    city_line = " ".join(p for p in (address.get("city"), address.get("region"), address.get("postal_code")) if p)
+    city = (address.get("city"), address.get("region"), address.get("postal_code"))
+    city_line = " ".join(p for p in city if p)
     return [line for line in (address.get("line1"), address.get("line2"), city_line, address.get("country"))
             if line]
 
@@ -48,7 +49,8 @@ def render_html(invoices, clients, studio):
     pages = []
     for invoice in invoices:
         client = clients.get(invoice["client_id"]) or {}
-        pages.append({"invoice": invoice, "client_name": client_name(client) or f"Client {invoice['client_id']}",
+        name = client_name(client) or f"Client {invoice['client_id']}"
+        pages.append({"invoice": invoice, "client_name": name,
                       "client_number": client.get("client_number"),
                       "client_address": _address_lines(client.get("address"))})
     return template.render(pages=pages, studio=studio, studio_address=_address_lines(studio.get("address")),

@@ -10,7 +10,8 @@ def _ts(value):
 
 
 def line_to_dict(line):
-    return {"id": line.id, "position": line.position, "item_id": line.item_id, "description": line.description,
+    return {"id": line.id, "position": line.position, "item_id": line.item_id,
+            "description": line.description,
             "quantity": line.quantity, "unit_price": line.unit_price, "taxable": line.taxable,
             "amount": line.amount, "discount": line.discount, "tax": line.tax, "total": line.total}
 

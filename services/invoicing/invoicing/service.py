@@ -11,7 +11,7 @@ from proofsheet_shared.entrypoints import event_handler, rpc
 from proofsheet_shared.errors import NotFound, ValidationError
 
 from . import catalog, invoices, ledger, memos, pdf, reports
-from .models import Base, CreditMemo, Invoice
+from .models import Base
 
 READ, WRITE, CONFIGURE = "invoicing.read", "invoicing.write", "invoicing.configure"
 PRINT_MAX = 200
@@ -245,7 +245,8 @@ def _ids(values):
     try:
         ids = [int(str(v).strip()) for v in values if str(v).strip()]
     except ValueError:
-        raise ValidationError("ids must be invoice ids separated by commas", {"ids": "not a list of ids"}) from None
+        raise ValidationError("ids must be invoice ids separated by commas",
+                              {"ids": "not a list of ids"}) from None
     if not ids or len(ids) > PRINT_MAX or min(ids) < 1:
         raise ValidationError(f"give 1 to {PRINT_MAX} invoice ids", {"ids": f"1 to {PRINT_MAX} ids"})
     return list(dict.fromkeys(ids))

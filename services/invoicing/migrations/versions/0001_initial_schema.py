@@ -248,8 +248,10 @@ def upgrade() -> None:
     sa.UniqueConstraint('credit_memo_id', 'position', name='uq_credit_memo_lines_position')
     )
 
-    settings = sa.table("invoice_settings", sa.column("id", sa.Integer), sa.column("invoice_number_prefix", sa.String),
-                        sa.column("next_invoice_number", sa.BigInteger), sa.column("default_due_days", sa.Integer))
+    settings = sa.table("invoice_settings", sa.column("id", sa.Integer),
+                        sa.column("invoice_number_prefix", sa.String),
+                        sa.column("next_invoice_number", sa.BigInteger),
+                        sa.column("default_due_days", sa.Integer))
     op.bulk_insert(settings, [{"id": 1, "invoice_number_prefix": "", "next_invoice_number": 1000,
                                "default_due_days": 30}])
 

@@ -30,14 +30,44 @@ def db(session):
 
 
 CLIENTS = {
-    1: {"id": 1, "client_number": "1000", "salutation": "Ms.", "first_name": "Ada", "last_name": "Lovelace",
-        "address": {"line1": "12 Analytical Way", "line2": None, "city": "London", "region": None,
-                    "postal_code": "EC1A 1AA", "country": "UK"}},
-    2: {"id": 2, "client_number": "1001", "salutation": None, "first_name": "Charles", "last_name": "Babbage",
-        "address": {"line1": None, "line2": None, "city": None, "region": None, "postal_code": None,
-                    "country": None}},
-    3: {"id": 3, "client_number": "1002", "salutation": None, "first_name": "Grace", "last_name": "Hopper",
-        "address": {}},
+    1: {
+        "id": 1,
+        "client_number": "1000",
+        "salutation": "Ms.",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "address": {
+            "line1": "12 Analytical Way",
+            "line2": None,
+            "city": "London",
+            "region": None,
+            "postal_code": "EC1A 1AA",
+            "country": "UK",
+        },
+    },
+    2: {
+        "id": 2,
+        "client_number": "1001",
+        "salutation": None,
+        "first_name": "Charles",
+        "last_name": "Babbage",
+        "address": {
+            "line1": None,
+            "line2": None,
+            "city": None,
+            "region": None,
+            "postal_code": None,
+            "country": None,
+        },
+    },
+    3: {
+        "id": 3,
+        "client_number": "1002",
+        "salutation": None,
+        "first_name": "Grace",
+        "last_name": "Hopper",
+        "address": {},
+    },
 }
 
 
@@ -72,9 +102,20 @@ def shop(session):
     price_list = catalog.create_price_list(session, {"name": "2026"})
     group = catalog.create_group(session, price_list["id"], {"name": "Portraits"})
     items = {}
-    for code, name, price, taxable in (("SIT", "Session fee", 15000, False), ("8X10", "8x10 print", 2499, True),
-                                       ("ALBUM", "Album", 19999, True)):
-        items[code] = catalog.create_item(session, {"price_list_id": price_list["id"], "group_id": group["id"],
-                                                    "code": code, "name": name, "price": price,
-                                                    "taxable": taxable})
+    for code, name, price, taxable in (
+        ("SIT", "Session fee", 15000, False),
+        ("8X10", "8x10 print", 2499, True),
+        ("ALBUM", "Album", 19999, True),
+    ):
+        items[code] = catalog.create_item(
+            session,
+            {
+                "price_list_id": price_list["id"],
+                "group_id": group["id"],
+                "code": code,
+                "name": name,
+                "price": price,
+                "taxable": taxable,
+            },
+        )
     return {"rate": rate, "price_list": price_list, "group": group, "items": items}

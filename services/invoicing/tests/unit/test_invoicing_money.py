@@ -1,13 +1,23 @@
 """Rounding: half up to the cent, per line; discounts spread so the lines add up exactly."""
+
 import pytest
 
 from invoicing import money
 
 
-@pytest.mark.parametrize("numerator, denominator, expected", [
-    (0, 100, 0), (49, 100, 0), (50, 100, 1), (51, 100, 1), (149, 100, 1), (150, 100, 2),
-    (6185025, 10000, 619), (825000, 10000, 83),  # 7497 × 8.25 % = 618.50 → 619; 1000 × 8.25 % = 82.5 → 83
-])
+@pytest.mark.parametrize(
+    "numerator, denominator, expected",
+    [
+        (0, 100, 0),
+        (49, 100, 0),
+        (50, 100, 1),
+        (51, 100, 1),
+        (149, 100, 1),
+        (150, 100, 2),
+        (6185025, 10000, 619),
+        (825000, 10000, 83),  # 7497 × 8.25 % = 618.50 → 619; 1000 × 8.25 % = 82.5 → 83
+    ],
+)
 def test_round_half_up(numerator, denominator, expected):
     assert money.round_half_up(numerator, denominator) == expected
 
