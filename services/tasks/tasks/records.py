@@ -114,9 +114,9 @@ def create_task(db, payload, user_id, links, today, source=None, dedupe_key=None
             setattr(task, field, data[field])
     set_due_date(task, data.get("due_date"))
     set_status(task, status, now)
-    session.add(task)
     try:
-        with session.begin_nested():
+        with session.begin_nested():  # (begin_nested flushes what is pending: add inside it)
+            session.add(task)
             session.flush()
     except IntegrityError:
         existing = _find_by_dedupe_key(session, dedupe_key)

@@ -90,10 +90,14 @@ def _check_type_name_free(session, name, exclude_id=None):
         raise Conflict(f"a task type named '{name}' already exists", {"name": "already exists"})
 
 
-def _flush(session, message, field="name"):
+def _flush(session, message, field="name", add=None):
+    """Flush (adding ``add``); a unique violation that slipped past the name check (a
+    concurrent write) becomes a Conflict naming ``field``. The caller's transaction is
+    rolled back with the error, so no savepoint is needed."""
+    if add is not None:
+        session.add(add)
     try:
-        with session.begin_nested():
-            session.flush()
+        session.flush()
     except IntegrityError:
         raise Conflict(message, {field: "already exists"}) from None
 
@@ -112,8 +116,7 @@ def create_type(session, payload):
     task_type = TaskType(name=data["name"], name_key=key(data["name"]), description=data.get("description"),
                          customer_service=data.get("customer_service", False), sort_order=data["sort_order"],
                          active=data.get("active", True))
-    session.add(task_type)
-    _flush(session, f"a task type named '{data['name']}' already exists")
+    _flush(session, f"a task type named '{data['name']}' already exists", add=task_type)
     for index, status in enumerate(inline):
         session.add(TaskStatus(task_type_id=task_type.id, name=status["name"], name_key=key(status["name"]),
                                sort_order=10 * (index + 1), closed=status["closed"]))
@@ -179,8 +182,8 @@ def create_status(session, payload):
         data["sort_order"] = (last or 0) + 10
     status = TaskStatus(task_type_id=task_type.id, name=data["name"], name_key=key(data["name"]),
                         sort_order=data["sort_order"], closed=data.get("closed", False))
-    session.add(status)
-    _flush(session, f"task type '{task_type.name}' already has a status named '{data['name']}'")
+    _flush(session, f"task type '{task_type.name}' already has a status named '{data['name']}'",
+           add=status)
     return status_to_dict(status)
 
 
