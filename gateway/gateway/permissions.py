@@ -6,8 +6,10 @@ ROLE_PERMISSIONS = {
     "manager": frozenset({
         "clients.read", "clients.write", "clients.delete", "clients.configure",
         "payments.modify", "users.read", "settings.read",
+        "tasks.read", "tasks.write", "tasks.configure",
     }),
-    "staff": frozenset({"clients.read", "clients.write", "users.read", "settings.read"}),
+    "staff": frozenset({"clients.read", "clients.write", "users.read", "settings.read",
+                        "tasks.read", "tasks.write"}),
 }
 ROLES = tuple(ROLE_PERMISSIONS)
 
