@@ -7,9 +7,10 @@ ROLE_PERMISSIONS = {
         "clients.read", "clients.write", "clients.delete", "clients.configure",
         "payments.modify", "users.read", "settings.read",
         "tasks.read", "tasks.write", "tasks.configure",
+        "invoicing.read", "invoicing.write", "invoicing.configure",
     }),
     "staff": frozenset({"clients.read", "clients.write", "users.read", "settings.read",
-                        "tasks.read", "tasks.write"}),
+                        "tasks.read", "tasks.write", "invoicing.read", "invoicing.write"}),
 }
 ROLES = tuple(ROLE_PERMISSIONS)
 

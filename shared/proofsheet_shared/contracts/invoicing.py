@@ -393,6 +393,15 @@ class AgingArgs(Schema):
     as_of = fields.Date(load_default=None, metadata={"description": "default: today (studio time zone)"})
 
 
+class AgingTotalsSchema(Schema):
+    current = fields.Integer()
+    days_1_30 = fields.Integer()
+    days_31_60 = fields.Integer()
+    days_61_90 = fields.Integer()
+    days_90_plus = fields.Integer()
+    total = fields.Integer()
+
+
 class AgingRowSchema(Schema):
     client_id = fields.Integer()
     current = fields.Integer()
@@ -407,7 +416,7 @@ class AgingReportSchema(Schema):
     as_of = fields.Date()
     currency = fields.String()
     items = fields.List(fields.Nested(AgingRowSchema))
-    totals = fields.Nested(AgingRowSchema(exclude=("client_id",)))
+    totals = fields.Nested(AgingTotalsSchema)
 
 
 class ServicesReportArgs(Schema):
