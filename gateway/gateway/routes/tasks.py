@@ -1,7 +1,8 @@
 from proofsheet_shared.contracts.tasks import (AdvanceStatusInSchema, AdvanceStatusOutSchema, TaskInSchema,
-                                               TaskListArgs, TaskOutSchema, TaskPageSchema, TaskStatusInSchema,
-                                               TaskStatusListArgs, TaskStatusListSchema, TaskStatusOutSchema,
-                                               TaskTypeInSchema, TaskTypeListSchema, TaskTypeOutSchema)
+                                               TaskListArgs, TaskOutSchema, TaskPageSchema,
+                                               TaskStatusInSchema, TaskStatusListArgs, TaskStatusListSchema,
+                                               TaskStatusOutSchema, TaskTypeInSchema, TaskTypeListSchema,
+                                               TaskTypeOutSchema)
 
 from ..api import Api
 from ..auth import rpc
