@@ -3,6 +3,7 @@ import importlib
 
 MODULES = (
     "benchmarks.scenarios.clients",
+    "benchmarks.scenarios.invoicing",
     "benchmarks.scenarios.tasks",
 )
 
