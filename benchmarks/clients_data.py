@@ -315,12 +315,15 @@ def copy_line(row, columns):
     return "\t".join([copy_value(row[c]) for c in columns]) + "\n"
 
 
-def terms_lines(client_id, terms):
-    cid = str(client_id)
-    text = "".join([f"{term}\t{cid}\t{kind}\n" for term, kind in terms.items()])
-    if (text.count("\t") != 2 * len(terms) or text.count("\n") != len(terms) or "\\" in text
+def terms_lines(client_id, terms, last_key, first_key):
+    """COPY lines for ``client_search_terms`` (in TERM_COLUMNS order): each term with its
+    client's sort keys."""
+    keys = f"\t{_escape(last_key)}\t{_escape(first_key)}\n"
+    cid = f"\t{client_id}\t"
+    text = "".join([term + cid + kind + keys for term, kind in terms.items()])
+    if (text.count("\t") != 4 * len(terms) or text.count("\n") != len(terms) or "\\" in text
             or "\r" in text):  # a term with a special character: escape each
-        text = "".join([f"{_escape(term)}\t{cid}\t{kind}\n" for term, kind in terms.items()])
+        text = "".join([_escape(term) + cid + kind + keys for term, kind in terms.items()])
     return text
 
 

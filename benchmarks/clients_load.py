@@ -131,7 +131,7 @@ def bulk_load(conn, count, lookups, seed=20261121):
                     missing_checked = True
                 clients.append(cd.copy_line(client, cd.CLIENT_COLUMNS))
                 family.extend(cd.copy_line(r, cd.FAMILY_COLUMNS) for r in family_rows)
-                terms.append(cd.terms_lines(client_id, client_terms))
+                terms.append(cd.terms_lines(client_id, client_terms, client["last_key"], client["first_key"]))
                 groups.extend(f"{g['client_id']}\t{g['group_id']}\n" for g in group_rows)
                 totals["client_search_terms"] += len(client_terms)
                 if client_id % sample_every == 0:
@@ -145,7 +145,7 @@ def bulk_load(conn, count, lookups, seed=20261121):
                 raise failure[0]
             batches.put([("clients", cd.CLIENT_COLUMNS, "".join(clients)),
                          ("family_members", cd.FAMILY_COLUMNS, "".join(family)),
-                         ("client_search_terms", ["term", "client_id", "kind"], "".join(terms)),
+                         ("client_search_terms", cd.TERM_COLUMNS, "".join(terms)),
                          ("client_group_members", ["client_id", "group_id"], "".join(groups))])
             if (start // BATCH) % 5 == 4 or start + BATCH >= count:
                 log(f"  clients generated {totals['clients']:,}/{count:,} "

@@ -136,10 +136,18 @@ class SearchTerm(Base):
 
     Prefix search on these keys (a binary-collated range scan) answers every kind of ``q``
     with one index, on SQLite and PostgreSQL alike; phone suffixes make a fragment from the
-    middle of a number a prefix too.
+    middle of a number a prefix too. Each row carries its client's sort keys, so a page of
+    matches is chosen from the index alone (PostgreSQL: an index-only scan of the covering
+    ``ix_client_search_terms_match``) and only that page's clients are read.
     """
     __tablename__ = "client_search_terms"
     term: Mapped[str] = mapped_column(BinaryText, primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(1), nullable=False)
-    __table_args__ = (Index("ix_client_search_terms_client", "client_id"),)
+    last_key: Mapped[str] = mapped_column(String(100), nullable=False)
+    first_key: Mapped[str] = mapped_column(String(100), nullable=False)
+    __table_args__ = (
+        Index("ix_client_search_terms_client", "client_id"),
+        Index("ix_client_search_terms_match", "term",
+              postgresql_include=["client_id", "last_key", "first_key"]),
+    )

@@ -87,7 +87,8 @@ def write_search_terms(session, client):
     terms = client_terms(client)
     if terms:
         session.execute(insert(SearchTerm), [
-            {"term": term, "client_id": client.id, "kind": kind} for term, kind in terms.items()])
+            {"term": term, "client_id": client.id, "kind": kind, "last_key": client.last_key,
+             "first_key": client.first_key} for term, kind in terms.items()])
 
 
 def write_group_members(session, client):
