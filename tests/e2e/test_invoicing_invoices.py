@@ -9,9 +9,23 @@ from concurrent.futures import ThreadPoolExecutor
 import pypdf
 import pytest
 
-from stack import Client, assert_error
+from stack import Client, Stack, assert_error
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    """A stack of this module's own: invoices lock the studio's currency (and change the
+    invoicing settings), which other suites on the shared stack expect to be free."""
+    running = Stack(tmp_path_factory.mktemp("invoicing-invoices")).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def admin(stack):
+    return stack.admin
 
 
 def ok(response, status=200):

@@ -10,9 +10,23 @@ from zoneinfo import ZoneInfo
 import pytest
 from kombu import Connection, Exchange, Producer
 
-from stack import assert_error
+from stack import Stack, assert_error
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    """A stack of this module's own: invoices lock the studio's currency (and change the
+    invoicing settings), which other suites on the shared stack expect to be free."""
+    running = Stack(tmp_path_factory.mktemp("invoicing-money")).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def admin(stack):
+    return stack.admin
 
 
 def ok(response, status=200):
