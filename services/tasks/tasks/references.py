@@ -5,7 +5,7 @@ in its ``CLIENT_REFERENCE_SERVICES`` and refuses the delete while any count is n
 the scheduling and invoicing services are to do the same with ``session_references`` and
 ``invoice_references``. Closed tasks do not hold a record.
 """
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 
 from proofsheet_shared.contracts.tasks import RECORD_TYPES
 from proofsheet_shared.errors import ValidationError
@@ -24,7 +24,7 @@ def count_open_tasks(session, record_type, record_id):
     if isinstance(record_id, bool) or not isinstance(record_id, int):
         raise ValidationError("record_id must be an integer", {"record_id": "not an integer"})
     return session.scalar(select(func.count()).select_from(Task)
-                          .where(column == record_id, Task.is_open.is_(True)))
+                          .where(column == record_id, Task.is_open == true()))
 
 
 def references(session, record_type, record_id):

@@ -52,8 +52,10 @@ class TasksService(studio_settings.StudioSettingsMixin):
 
     @rpc
     def list_tasks(self, args):
+        """The hub's hot path: one statement on an autocommit read connection."""
         self.caller.require(READ)
-        return listing.list_tasks(self.db.session, args, self._today())
+        with self.db.reading() as connection:
+            return listing.list_tasks(connection, args, self._today())
 
     @rpc
     def update_task(self, task_id, payload):

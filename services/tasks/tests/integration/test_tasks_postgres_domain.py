@@ -5,7 +5,7 @@ query plan of "my open tasks"."""
 import datetime as dt
 
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, text
 from sqlalchemy.orm import sessionmaker
 
 from proofsheet_shared import testing
@@ -96,9 +96,9 @@ def test_my_open_tasks_is_one_index_range_scan(session):
     session.execute(insert(Task.__table__), rows)
     session.commit()
     session.execute(text("ANALYZE tasks"))
-    stmt = select(*listing._COLUMNS).where(*listing.filtered({"assignee_id": 7, "open": True}, TODAY))
-    stmt = stmt.order_by(Task.sort_due, Task.id).limit(51)
-    compiled = stmt.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+    stmt, params = listing.query({"assignee_id": 7, "open": True, "limit": 50}, TODAY)
+    compiled = stmt.params(params).compile(session.get_bind(), compile_kwargs={"literal_binds": True})
+    assert "is_open = true" in str(compiled)
     plan = "\n".join(r[0] for r in session.execute(text(f"EXPLAIN {compiled}")))
     assert "ix_tasks_assignee_open" in plan, plan
     assert "Sort" not in plan, plan
