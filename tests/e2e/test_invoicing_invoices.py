@@ -391,3 +391,32 @@ def test_pdf_parses_one_page_per_invoice_and_shows_the_total(admin, catalog):
 def pdf_text(admin, invoice_id):
     response = admin.get(f"/api/v1/invoices/{invoice_id}.pdf")
     return pypdf.PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+
+
+def test_openapi_describes_the_invoicing_api(stack):
+    import requests
+
+    spec = requests.get(f"{stack.url}/api/v1/openapi.json", timeout=15).json()
+    for path in (
+        "/api/v1/price-lists",
+        "/api/v1/price-lists/{price_list_id}/groups",
+        "/api/v1/price-list-items",
+        "/api/v1/price-list-items/{item_id}",
+        "/api/v1/tax-rates",
+        "/api/v1/invoices",
+        "/api/v1/invoices/{invoice_id}",
+        "/api/v1/invoices/{invoice_id}/void",
+        "/api/v1/invoices/{invoice_id}.pdf",
+        "/api/v1/credit-memos",
+        "/api/v1/credit-memos/{memo_id}",
+        "/api/v1/deposits/{payment_id}/apply",
+        "/api/v1/clients/{client_id}/balance",
+        "/api/v1/reports/balances",
+        "/api/v1/reports/aging",
+        "/api/v1/reports/services",
+        "/api/v1/settings/invoicing",
+    ):
+        assert path in spec["paths"], path
+    assert {"InvoiceIn", "InvoiceOut", "CreditMemoIn", "PriceListItemIn"} <= set(
+        spec["components"]["schemas"]
+    )

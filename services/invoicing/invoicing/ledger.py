@@ -30,7 +30,7 @@ ignored).
 import datetime as dt
 import logging
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, true as literal_true
 
 from proofsheet_shared.contracts.invoicing import DepositApplySchema
 from proofsheet_shared.errors import Conflict, NotFound, Unprocessable, ValidationError
@@ -348,27 +348,26 @@ def memo_remaining(session, memo):
 def client_balance(session, client_id):
     """``invoiced`` (invoices not void), ``paid``, ``credit`` (memos against invoices and on
     account), ``unapplied_deposits`` and ``balance`` (what the client owes; negative: owed to
-    them). Also ``known``: whether this service holds anything for the client."""
-    invoices = session.execute(
-        select(func.count(),
-               func.coalesce(func.sum(case((Invoice.status != VOID, Invoice.total), else_=0)), 0),
-               func.coalesce(func.sum(Invoice.paid), 0), func.coalesce(func.sum(Invoice.credited), 0))
-        .where(Invoice.client_id == client_id)).one()
-    memos = session.execute(
-        select(func.count(), func.coalesce(func.sum(CreditMemo.total - CreditMemo.refunded), 0))
-        .where(CreditMemo.client_id == client_id, CreditMemo.invoice_id.is_(None))).one()
-    deposits = session.execute(
-        select(func.count(), func.coalesce(func.sum(PaymentRecord.amount - PaymentRecord.applied), 0))
-        .where(PaymentRecord.client_id == client_id, PaymentRecord.kind == PAYMENT,
-               PaymentRecord.invoice_id.is_(None), PaymentRecord.counted.is_(True))).one()
-    invoiced, paid = int(invoices[1]), int(invoices[2])
-    credit = int(invoices[3]) + int(memos[1])
-    unapplied = int(deposits[1])
+    them). Also ``known``: whether this service holds anything for the client. One statement."""
+    invoices = (select(func.count(), func.coalesce(func.sum(case((Invoice.status != VOID, Invoice.total),
+                                                                 else_=0)), 0),
+                       func.coalesce(func.sum(Invoice.paid), 0), func.coalesce(func.sum(Invoice.credited), 0))
+                .where(Invoice.client_id == client_id).subquery())
+    memo_left = func.coalesce(func.sum(CreditMemo.total - CreditMemo.refunded), 0)
+    memos = (select(func.count().label("n"), memo_left.label("left"))
+             .where(CreditMemo.client_id == client_id, CreditMemo.invoice_id.is_(None)).subquery())
+    deposits = (select(func.count().label("n"),
+                       func.coalesce(func.sum(PaymentRecord.amount - PaymentRecord.applied), 0).label("left"))
+                .where(PaymentRecord.client_id == client_id, PaymentRecord.kind == PAYMENT,
+                       PaymentRecord.invoice_id.is_(None), PaymentRecord.counted.is_(True)).subquery())
+    row = session.execute(select(*invoices.c, memos.c.n, memos.c.left, deposits.c.n, deposits.c.left)
+                          .select_from(invoices).join(memos, literal_true())
+                          .join(deposits, literal_true())).one()
+    count, invoiced, paid, credited, memo_count, memo_left, deposit_count, unapplied = (int(v) for v in row)
+    credit = credited + memo_left
     return {"client_id": client_id, "invoiced": invoiced, "paid": paid, "credit": credit,
             "unapplied_deposits": unapplied, "balance": invoiced - paid - credit - unapplied,
-            "known": bool(invoices[0] or memos[0] or deposits[0])}
-
-
+            "known": bool(count or memo_count or deposit_count)}
 
 def client_references(session, client_id):
     """What this service holds for a client (the clients service refuses to delete it then)."""

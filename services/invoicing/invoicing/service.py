@@ -1,6 +1,7 @@
 """The invoicing nameko service: a thin shell over the domain modules."""
 import base64
 
+import eventlet
 from eventlet import tpool
 
 from proofsheet_shared import studio as studio_settings
@@ -33,6 +34,30 @@ class InvoicingService(studio_settings.StudioSettingsMixin):
             return self.cluster.clients.get_client(client_id)
         except NotFound:
             raise NotFound(f"client {client_id} does not exist", {field: "not found"}) from None
+
+    def _client_soon(self, payload):
+        """A client lookup whose answer is already on its way: the clients service is asked at
+        once, in its own greenthread, while the invoice is checked and computed."""
+        client_id = payload.get("client_id") if isinstance(payload, dict) else None
+        if isinstance(client_id, bool) or not isinstance(client_id, int) or client_id < 1:
+            return self._client
+
+        def ask():
+            try:
+                return self._client(client_id), None
+            except Exception as exc:  # noqa: BLE001 - raised where the answer is used
+                return None, exc
+
+        pending = eventlet.spawn(ask)
+
+        def lookup(wanted, field="client_id"):
+            if wanted != client_id:
+                return self._client(wanted, field)
+            client, error = pending.wait()
+            if error is not None:
+                raise error
+            return client
+        return lookup
 
     @rpc
     def ping(self):
@@ -109,7 +134,7 @@ class InvoicingService(studio_settings.StudioSettingsMixin):
     def create_invoice(self, payload):
         self.caller.require(WRITE)
         return invoices.create_invoice(self.db, payload, self.caller.user_id, self._today(),
-                                       self.studio.currency, self._client)
+                                       self.studio.currency, self._client_soon(payload))
 
     @rpc
     def update_invoice(self, invoice_id, payload):
