@@ -202,6 +202,13 @@ def tasks(ctx):
     four = runs["mine-c4"]
     ctx.info("my open tasks c=4: req/s, p50/p95/p99",
              f"{four['rps']:.0f}, {four['p50_ms']:.1f}/{four['p95_ms']:.1f}/{four['p99_ms']:.1f} ms")
+    # the same request for one row: what the gateway → RPC → service path costs before any rows
+    one_file = _paths_file("mine-1", [mine + "&limit=1"])
+    runs["mine-limit1"] = wrk("tasks-my-open-limit1", url, ["paths", one_file], connections=1, threads=1,
+                              token=token, stack=stack)
+    one = runs["mine-limit1"]
+    ctx.info("the same, limit=1 (the path without rows) c=1: p50/p95",
+             f"{one['p50_ms']:.1f}/{one['p95_ms']:.1f} ms")
     errors = sum(run["errors"].values()) + sum(four["errors"].values())
     ctx.check("my open tasks errors", errors, "", "==", 0, passed=errors == 0)
 

@@ -22,7 +22,7 @@ from .models import Task, TaskHistory
 from .records import status_changed_event
 from .task_types import statuses_by_type
 
-CHUNK = 1000
+CHUNK = 5000
 ID_MAX = 2**31 - 1
 _LOCKED_COLUMNS = (Task.id, Task.task_type_id, Task.status_id, Task.is_open, Task.assignee_id, Task.client_id,
                    Task.session_id, Task.invoice_id)

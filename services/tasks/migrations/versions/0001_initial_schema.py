@@ -102,16 +102,19 @@ def upgrade() -> None:
             name="fk_tasks_status_of_type",
         ),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("dedupe_key"),
     )
     op.create_index("ix_tasks_assignee_open", "tasks", ["assignee_id", "is_open", "sort_due", "id"])
     op.create_index("ix_tasks_open", "tasks", ["is_open", "sort_due", "id"])
     op.create_index("ix_tasks_sort", "tasks", ["sort_due", "id"])
     op.create_index("ix_tasks_type", "tasks", ["task_type_id", "sort_due", "id"])
     op.create_index("ix_tasks_status", "tasks", ["status_id", "sort_due", "id"])
-    op.create_index("ix_tasks_client", "tasks", ["client_id", "is_open"])
-    op.create_index("ix_tasks_session", "tasks", ["session_id", "is_open"])
-    op.create_index("ix_tasks_invoice", "tasks", ["invoice_id", "is_open"])
+    # partial: the many tasks without a link (or a dedupe key) are not in these indexes
+    for name, columns, unique in (("ix_tasks_client", ["client_id", "is_open"], False),
+                                  ("ix_tasks_session", ["session_id", "is_open"], False),
+                                  ("ix_tasks_invoice", ["invoice_id", "is_open"], False),
+                                  ("uq_tasks_dedupe_key", ["dedupe_key"], True)):
+        where = sa.text(f"{columns[0]} IS NOT NULL")
+        op.create_index(name, "tasks", columns, unique=unique, postgresql_where=where, sqlite_where=where)
 
     op.create_table(
         "task_history",

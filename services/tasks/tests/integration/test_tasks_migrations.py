@@ -35,6 +35,28 @@ def test_postgres_migrations_match_the_models(alembic_ini):
         assert next_id == 3
 
 
+def test_link_indexes_are_partial(alembic_ini):
+    """The comparison does not look at index predicates: check them here."""
+    with testing.temporary_postgres_database("tasks_partial") as url:
+        testing.upgrade(alembic_ini, url)
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        with engine.connect() as conn:
+            found = dict(
+                conn.execute(
+                    sa.text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'tasks'")
+                ).all()
+            )
+        engine.dispose()
+    for name, column in (
+        ("ix_tasks_client", "client_id"),
+        ("ix_tasks_session", "session_id"),
+        ("ix_tasks_invoice", "invoice_id"),
+        ("uq_tasks_dedupe_key", "dedupe_key"),
+    ):
+        assert found[name].endswith(f"WHERE ({column} IS NOT NULL)"), found[name]
+    assert found["uq_tasks_dedupe_key"].startswith("CREATE UNIQUE INDEX")
+
+
 def test_the_database_refuses_a_status_of_another_type(alembic_ini):
     """The composite foreign key holds even for writes that bypass the service's checks."""
     with testing.temporary_postgres_database("tasks_fk") as url:
