@@ -1,0 +1,1 @@
+"""Proofsheet scheduling service."""
