@@ -8,9 +8,11 @@ ROLE_PERMISSIONS = {
         "payments.modify", "users.read", "settings.read",
         "tasks.read", "tasks.write", "tasks.configure",
         "invoicing.read", "invoicing.write", "invoicing.configure",
+        "scheduling.read", "scheduling.write", "scheduling.configure",
     }),
     "staff": frozenset({"clients.read", "clients.write", "users.read", "settings.read",
-                        "tasks.read", "tasks.write", "invoicing.read", "invoicing.write"}),
+                        "tasks.read", "tasks.write", "invoicing.read", "invoicing.write",
+                        "scheduling.read", "scheduling.write"}),
 }
 ROLES = tuple(ROLE_PERMISSIONS)
 
