@@ -9,10 +9,12 @@ ROLE_PERMISSIONS = {
         "tasks.read", "tasks.write", "tasks.configure",
         "invoicing.read", "invoicing.write", "invoicing.configure",
         "scheduling.read", "scheduling.write", "scheduling.configure",
+        "communications.read", "communications.write", "communications.configure",
     }),
     "staff": frozenset({"clients.read", "clients.write", "users.read", "settings.read",
                         "tasks.read", "tasks.write", "invoicing.read", "invoicing.write",
-                        "scheduling.read", "scheduling.write"}),
+                        "scheduling.read", "scheduling.write",
+                        "communications.read", "communications.write"}),
 }
 ROLES = tuple(ROLE_PERMISSIONS)
 
