@@ -1,0 +1,1 @@
+"""The payments service: payments and refunds, methods, processors, receipts, audit notes."""
