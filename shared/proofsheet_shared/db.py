@@ -97,8 +97,9 @@ class Database(DependencyProvider):
     nameko sends an RPC reply before ``worker_result`` runs, so committing there would let a
     caller read before the commit and would hide a failed commit. The shared ``rpc`` and
     ``event_handler`` entrypoints call :meth:`settle` first; other entrypoints (timers)
-    settle in ``worker_result``. Events recorded with ``self.db.publish`` are sent after
-    the commit; any the broker did not take are sent by the relay.
+    settle in ``worker_result``. Events recorded with ``self.db.publish`` are published
+    after the commit, alongside the reply rather than before it; any the broker did not
+    take are sent by the relay.
     """
 
     def __init__(self, metadata, service_name=None):
@@ -147,13 +148,19 @@ class Database(DependencyProvider):
                 err = translate_db_error(exc)
                 return None, (type(err), err, exc.__traceback__)
             if worker_db.pending_event_ids:
-                self.relay.dispatch(worker_db.pending_event_ids)
+                self._dispatch_soon(list(worker_db.pending_event_ids))
             return result, None
         session.rollback()
         err = translate_db_error(exc_info[1])
         if err is not exc_info[1]:
             exc_info = (type(err), err, exc_info[2])
         return result, exc_info
+
+    def _dispatch_soon(self, event_ids):
+        """Publish committed events in a greenthread of their own, so the caller's reply
+        never waits on the broker's confirms (the relay covers a failed dispatch)."""
+        self.container.spawn_managed_thread(lambda: self.relay.dispatch(event_ids),
+                                            identifier="outbox-dispatch")
 
     def worker_result(self, worker_ctx, result=None, exc_info=None):
         self.settle(worker_ctx, result, exc_info)

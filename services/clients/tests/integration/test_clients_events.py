@@ -67,8 +67,9 @@ def test_updates_and_status_changes_are_published_in_order(clients_container, rp
 
 
 def test_a_failed_call_publishes_nothing(clients_container, rpc, event_tap, pg_url):
-    rpc.clients.create_client({"last_name": "First", "client_number": "DUP"})
     tap = event_tap()
+    rpc.clients.create_client({"last_name": "First", "client_number": "DUP"})
+    assert [e["type"] for e in tap.drain(timeout=2)] == ["clients.client_created"]
     with pytest.raises(Conflict):
         rpc.clients.create_client({"last_name": "Second", "client_number": "DUP"})
     assert tap.drain(timeout=0.5) == []
