@@ -7,6 +7,7 @@ Settings (environment, all optional):
 ``BENCH_AMQP_URI``   broker (``amqp://guest:guest@localhost:5672/``); the benchmark uses its own vhost
 ``BENCH_RABBIT_API`` management API used to create that vhost (``http://guest:guest@localhost:15672``)
 ``BENCH_VHOST``      the vhost's name (``proofsheet_bench``)
+``BENCH_DB_PREFIX``  prefix of the databases (``proofsheet_bench_``), so two runs can share a server
 
 Its own vhost matters: a developer's services on the default vhost consume from the same
 ``clients`` RPC queue and would answer (and skew) the benchmark's calls.
@@ -28,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "benchmarks" / ".data"
 LOGS = DATA / "logs"
 BIN = Path(sys.executable).parent  # the venv's bin (not resolved: keep the venv, not the base python)
-DB_PREFIX = "proofsheet_bench_"
+DB_PREFIX = os.environ.get("BENCH_DB_PREFIX") or "proofsheet_bench_"
 ADMIN_PASSWORD = "bench-admin-password"
 
 
