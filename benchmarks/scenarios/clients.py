@@ -10,11 +10,11 @@ from ..clients_load import bulk_load
 from ..httpload import wrk
 from ..names import GROUPS, ORGANIZATIONS
 from ..registry import dataset, scenario
-from ..stack import DATA, HarnessError, log
+from ..stack import DATA, DB_PREFIX, HarnessError, log
 
 BASE_COUNT = 200_000
 API_CLIENTS = 100
-DATABASE = "proofsheet_bench_clients"
+DATABASE = DB_PREFIX + "clients"
 
 
 def _lookups(ctx):

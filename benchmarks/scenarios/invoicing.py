@@ -20,14 +20,14 @@ from invoicing import money
 from ..httpload import duration, warmup_seconds, wrk
 from ..invoicing_load import FIRST_NUMBER, Catalog, bulk_load
 from ..registry import dataset, scenario
-from ..stack import LOGS, SERVICES, CpuMeter, HarnessError, ServiceSpec, log
+from ..stack import DB_PREFIX, LOGS, SERVICES, CpuMeter, HarnessError, ServiceSpec, log
 
 SERVICES.setdefault("invoicing", ServiceSpec("invoicing", "services/invoicing/alembic.ini",
                                              "services/invoicing/config.yml", "invoicing.service",
                                              "INVOICING_DATABASE_URL"))
 
 BASE_COUNT = 300_000
-DATABASE = "proofsheet_bench_invoicing"
+DATABASE = DB_PREFIX + "invoicing"
 POST_SCRIPT = Path(__file__).resolve().parents[1] / "invoicing_post.lua"
 ITEMS = [("SIT", "Session fee", 15000, False), ("SIT-FAM", "Family session fee", 25000, False),
          ("4X6", "4x6 print", 899, True), ("5X7", "5x7 print", 1499, True),

@@ -7,7 +7,7 @@ import time
 from .. import tasks_load as tl
 from ..httpload import wrk
 from ..registry import dataset, scenario
-from ..stack import DATA, SERVICES, HarnessError, ServiceSpec, log
+from ..stack import DATA, DB_PREFIX, SERVICES, HarnessError, ServiceSpec, log
 
 # The stack learns how to run the tasks service here (benchmarks/stack.py lists clients).
 SERVICES.setdefault("tasks", ServiceSpec("tasks", "services/tasks/alembic.ini", "services/tasks/config.yml",
@@ -18,7 +18,7 @@ STAFF = 20
 API_TASKS = 60
 ADVANCE = 5_000
 ADVANCE_RUNS = 3
-DATABASE = "proofsheet_bench_tasks"
+DATABASE = DB_PREFIX + "tasks"
 
 
 def _percentile(values, pct):
