@@ -17,10 +17,18 @@ def test_postgres_migrations_match_the_models(alembic_ini):
         engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
         with engine.connect() as conn:
             # the seeded ids were given explicitly: the sequences must be past them
-            next_status = conn.execute(sa.text("INSERT INTO session_statuses (name, name_key, sort_order) "
-                                               "VALUES ('X', 'x', 99) RETURNING id")).scalar()
-            next_type = conn.execute(sa.text("INSERT INTO session_types (name, name_key, duration_minutes, "
-                                             "price_item_ids, sort_order, active) VALUES ('X', 'x', 30, '[]', 0, "
-                                             "true) RETURNING id")).scalar()
+            next_status = conn.execute(
+                sa.text(
+                    "INSERT INTO session_statuses (name, name_key, sort_order) "
+                    "VALUES ('X', 'x', 99) RETURNING id"
+                )
+            ).scalar()
+            next_type = conn.execute(
+                sa.text(
+                    "INSERT INTO session_types (name, name_key, duration_minutes, "
+                    "price_item_ids, sort_order, active) VALUES ('X', 'x', 30, '[]', 0, "
+                    "true) RETURNING id"
+                )
+            ).scalar()
         engine.dispose()
         assert (next_status, next_type) == (7, 3)

@@ -22,8 +22,18 @@ def test_concurrent_bookings_of_one_slot_give_exactly_one(pg_url):
         session = makers()
         try:
             db = testing.FakeDatabase(session, source="scheduling")
-            made = sessions.create_session(db, {"client_id": 100, "session_type_id": 1, "photographer_id": 5,
-                                                "starts_at": f"2026-05-05T10:{index:02d}:00"}, 5, links, NY)
+            made = sessions.create_session(
+                db,
+                {
+                    "client_id": 100,
+                    "session_type_id": 1,
+                    "photographer_id": 5,
+                    "starts_at": f"2026-05-05T10:{index:02d}:00",
+                },
+                5,
+                links,
+                NY,
+            )
             eventlet.sleep(0.05)  # hold the lock a moment, as a slower request would
             session.commit()
             return made["id"]

@@ -10,10 +10,12 @@ from proofsheet_shared.db import create_db_engine
 from scheduling.links import FixedLinks
 
 STAFF = (5, 6, 7, {"id": 8, "active": False})
-CLIENTS = {100: {"first_name": "Ada", "last_name": "Lovelace"},
-           101: {"last_name": "Weekend", "saturday_only": True},
-           102: {"last_name": "Gone", "active": False, "inactive_date": "2020-01-01"},
-           103: {"last_name": "Leaving", "inactive_date": "2030-01-01"}}
+CLIENTS = {
+    100: {"first_name": "Ada", "last_name": "Lovelace"},
+    101: {"last_name": "Weekend", "saturday_only": True},
+    102: {"last_name": "Gone", "active": False, "inactive_date": "2020-01-01"},
+    103: {"last_name": "Leaving", "inactive_date": "2030-01-01"},
+}
 NY = "America/New_York"
 
 

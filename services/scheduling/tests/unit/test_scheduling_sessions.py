@@ -61,14 +61,26 @@ def test_bad_times_and_references_are_clear_errors(db, links):
 
 def test_a_weekly_series_keeps_10_00_local_across_both_dst_changes():
     tz = zone(NY)
-    spring = recurrence.expand("FREQ=WEEKLY;BYDAY=TU;COUNT=3", dt.datetime(2026, 3, 3, 10), dt.timedelta(hours=1), tz)
-    assert [s.isoformat() for s, _ in spring] == ["2026-03-03T10:00:00-05:00", "2026-03-10T10:00:00-04:00",
-                                                  "2026-03-17T10:00:00-04:00"]
-    autumn = recurrence.expand("FREQ=WEEKLY;UNTIL=20261110", dt.datetime(2026, 10, 27, 10), dt.timedelta(hours=1), tz)
-    assert [s.isoformat() for s, _ in autumn] == ["2026-10-27T10:00:00-04:00", "2026-11-03T10:00:00-05:00",
-                                                  "2026-11-10T10:00:00-05:00"]
+    spring = recurrence.expand(
+        "FREQ=WEEKLY;BYDAY=TU;COUNT=3", dt.datetime(2026, 3, 3, 10), dt.timedelta(hours=1), tz
+    )
+    assert [s.isoformat() for s, _ in spring] == [
+        "2026-03-03T10:00:00-05:00",
+        "2026-03-10T10:00:00-04:00",
+        "2026-03-17T10:00:00-04:00",
+    ]
+    autumn = recurrence.expand(
+        "FREQ=WEEKLY;UNTIL=20261110", dt.datetime(2026, 10, 27, 10), dt.timedelta(hours=1), tz
+    )
+    assert [s.isoformat() for s, _ in autumn] == [
+        "2026-10-27T10:00:00-04:00",
+        "2026-11-03T10:00:00-05:00",
+        "2026-11-10T10:00:00-05:00",
+    ]
     assert [(e - s) for s, e in autumn] == [dt.timedelta(hours=1)] * 3
-    monthly = recurrence.expand("FREQ=MONTHLY;BYDAY=2TU;COUNT=3;INTERVAL=2", dt.datetime(2026, 1, 1, 9), dt.timedelta(hours=1), tz)
+    monthly = recurrence.expand(
+        "FREQ=MONTHLY;BYDAY=2TU;COUNT=3;INTERVAL=2", dt.datetime(2026, 1, 1, 9), dt.timedelta(hours=1), tz
+    )
     assert [s.date().isoformat() for s, _ in monthly] == ["2026-01-13", "2026-03-10", "2026-05-12"]
 
 
@@ -76,17 +88,31 @@ def test_a_series_books_every_occurrence_and_changes_and_cancels_from_one_onward
     made = book(db, links, photographer_id=5, recurrence={"rrule": "FREQ=WEEKLY;BYDAY=TU;COUNT=4"})
     series = made["series"]
     assert len(series["session_ids"]) == 4 and made["recurrence"] == {"rrule": "FREQ=WEEKLY;COUNT=4;BYDAY=TU"}
-    assert [o["starts_at"][11:] for o in series["occurrences"]] == ["10:00:00-05:00", "10:00:00-04:00",
-                                                                    "10:00:00-04:00", "10:00:00-04:00"]
+    assert [o["starts_at"][11:] for o in series["occurrences"]] == [
+        "10:00:00-05:00",
+        "10:00:00-04:00",
+        "10:00:00-04:00",
+        "10:00:00-04:00",
+    ]
     first, second, third, fourth = series["session_ids"]
     # from the second onward: an hour later and another photographer
     db.clear_events()
-    changed = sessions.update_session(db, second, {"starts_at": "2026-03-10T11:00:00", "photographer_id": 6,
-                                                   "scope": "following"}, 5, links, NY)
+    changed = sessions.update_session(
+        db,
+        second,
+        {"starts_at": "2026-03-10T11:00:00", "photographer_id": 6, "scope": "following"},
+        5,
+        links,
+        NY,
+    )
     assert changed["updated_sessions"] == [second, third, fourth]
     shown = [sessions.get_session(session, i, NY) for i in (first, second, third, fourth)]
-    assert [s["starts_at"] for s in shown] == ["2026-03-03T10:00:00-05:00", "2026-03-10T11:00:00-04:00",
-                                               "2026-03-17T11:00:00-04:00", "2026-03-24T11:00:00-04:00"]
+    assert [s["starts_at"] for s in shown] == [
+        "2026-03-03T10:00:00-05:00",
+        "2026-03-10T11:00:00-04:00",
+        "2026-03-17T11:00:00-04:00",
+        "2026-03-24T11:00:00-04:00",
+    ]
     assert [s["photographer_id"] for s in shown] == [5, 6, 6, 6]
     assert [s["sequence"] for s in shown] == [0, 1, 1, 1]
     assert db.event_types() == ["session_updated"] * 3
@@ -106,8 +132,9 @@ def test_conflicts_never_warn_allow(db, links, session):
     assert book(db, links, starts_at="2026-03-03T11:00:00", photographer_id=5)["conflicts"] == []  # touching
     mode(session, "warn")
     warned = book(db, links, starts_at="2026-03-03T10:15:00", photographer_id=6)
-    assert [(c["field"], c["kind"], c["id"]) for c in warned["conflicts"]] == [("photographer_id", "session",
-                                                                                first["id"])]
+    assert [(c["field"], c["kind"], c["id"]) for c in warned["conflicts"]] == [
+        ("photographer_id", "session", first["id"])
+    ]
     mode(session, "allow")
     assert book(db, links, starts_at="2026-03-03T10:15:00", photographer_id=5)["conflicts"] == []
     mode(session, "never")
@@ -148,7 +175,10 @@ def test_lists_filter_and_page(db, links, session):
     page = sessions.list_sessions(session, {"photographer_id": "5", "limit": "2"}, NY)
     assert len(page["items"]) == 2 and page["next_cursor"]
     rest = sessions.list_sessions(session, {"photographer_id": "5", "cursor": page["next_cursor"]}, NY)
-    assert [s["starts_at"][:10] for s in page["items"] + rest["items"]] == ["2026-03-03", "2026-03-05",
-                                                                            "2026-03-07"]
+    assert [s["starts_at"][:10] for s in page["items"] + rest["items"]] == [
+        "2026-03-03",
+        "2026-03-05",
+        "2026-03-07",
+    ]
     ranged = sessions.list_sessions(session, {"from": "2026-03-04", "to": "2026-03-05"}, NY)
     assert [s["starts_at"][:10] for s in ranged["items"]] == ["2026-03-04", "2026-03-05"]

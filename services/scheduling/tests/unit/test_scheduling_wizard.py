@@ -61,9 +61,13 @@ def portrait(session):
 
 
 def body(**extra):
-    return {"client_id": 100, "session": {"session_type_id": 1, "starts_at": "2026-03-03T10:00:00",
-                                          "photographer_id": 5},
-            "invoice": {}, "payment": {"method_id": 1}, **extra}
+    return {
+        "client_id": 100,
+        "session": {"session_type_id": 1, "starts_at": "2026-03-03T10:00:00", "photographer_id": 5},
+        "invoice": {},
+        "payment": {"method_id": 1},
+        **extra,
+    }
 
 
 def wizard(db, links, remote):
@@ -99,10 +103,12 @@ def test_a_refused_invoice_cancels_the_session(db, links, portrait, session):
 
 
 def test_inputs_are_checked_before_anything_is_made(db, links, session):
-    for payload, field in [(body(), "invoice.lines"),  # the type lists no items
-                           (body(invoice={"lines": [{"quantity": 1}]}), "invoice.lines.0.description"),
-                           (body(session={"session_type_id": 1}), "session.starts_at"),
-                           ({"session": {}}, "client_id")]:
+    for payload, field in [
+        (body(), "invoice.lines"),  # the type lists no items
+        (body(invoice={"lines": [{"quantity": 1}]}), "invoice.lines.0.description"),
+        (body(session={"session_type_id": 1}), "session.starts_at"),
+        ({"session": {}}, "client_id"),
+    ]:
         with pytest.raises(ValidationError) as err:
             wizard(db, links, Remote()).run(payload)
         assert field in err.value.fields, err.value.fields
@@ -118,10 +124,12 @@ def test_the_same_key_replays_and_never_makes_twice(db, links, portrait, session
     with pytest.raises(Conflict):
         wizard(db, links, remote).run(body(payment={"amount": 1}), "key-1")  # another request
     failing = Remote(refuse_payment=ValidationError("no", {}))
-    failed = wizard(db, links, failing).run(body(session={"session_type_id": 1, "starts_at": "2026-03-04T10:00:00"}),
-                                            "key-2")
-    replay = wizard(db, links, failing).run(body(session={"session_type_id": 1, "starts_at": "2026-03-04T10:00:00"}),
-                                            "key-2")
+    failed = wizard(db, links, failing).run(
+        body(session={"session_type_id": 1, "starts_at": "2026-03-04T10:00:00"}), "key-2"
+    )
+    replay = wizard(db, links, failing).run(
+        body(session={"session_type_id": 1, "starts_at": "2026-03-04T10:00:00"}), "key-2"
+    )
     assert replay["error"] == failed["error"] and len(failing.invoices) == 1
 
 
@@ -133,8 +141,16 @@ def test_a_run_that_died_midway_is_resumed_without_duplicates(db, links, portrai
     from scheduling.wizard import request_hash
 
     stale = utcnow() - dt.timedelta(minutes=5)
-    session.add(WizardRun(idempotency_key="key-3", request_hash=request_hash(payload), status="running",
-                          session_id=booked["id"], created_at=stale, updated_at=stale))
+    session.add(
+        WizardRun(
+            idempotency_key="key-3",
+            request_hash=request_hash(payload),
+            status="running",
+            session_id=booked["id"],
+            created_at=stale,
+            updated_at=stale,
+        )
+    )
     session.flush()
     answer = wizard(db, links, remote).run(payload, "key-3")
     assert answer["ok"] and answer["session"]["id"] == booked["id"]
