@@ -3,6 +3,7 @@ import contextlib
 import logging
 import weakref
 
+import orjson
 from nameko.extensions import DependencyProvider
 from sqlalchemy import create_engine, event as sa_event
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -35,6 +36,7 @@ def create_db_engine(url, pool_size=10, echo=False):
     """
     if url.startswith("sqlite"):
         engine = create_engine(url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60,
+                               json_deserializer=orjson.loads,
                                connect_args={"check_same_thread": False, "timeout": 30})
 
         @sa_event.listens_for(engine, "connect")
@@ -48,7 +50,7 @@ def create_db_engine(url, pool_size=10, echo=False):
     if url.startswith("postgresql"):
         _green_psycopg()
     return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size,
-                         pool_recycle=1800, pool_reset_on_return=None)
+                         pool_recycle=1800, pool_reset_on_return=None, json_deserializer=orjson.loads)
 
 
 def translate_db_error(exc):

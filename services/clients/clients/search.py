@@ -1,5 +1,5 @@
 """The clients hub: search by name, number, phone or email, filter, and page with a cursor."""
-from sqlalchemy import select, tuple_
+from sqlalchemy import bindparam, select, tuple_
 
 from proofsheet_shared.contracts.clients import ClientSearchArgs
 from proofsheet_shared.schemas import decode_cursor, encode_cursor, load
@@ -16,31 +16,38 @@ def _term(q):
     return digits(q) if looks_like_phone(q) else key(q)
 
 
-def _page_of_matches(term, after, limit):
-    """The next ``limit`` matching (client_id, last_key, first_key), from the terms index alone.
+def _page_statement(with_cursor):
+    """A page of clients whose terms start with ``:low`` (up to ``:high``), as one statement.
 
-    Matches are collected first (a materialised CTE: at most a few thousand index entries
-    for any realistic prefix) and only the page is joined to ``clients``; left to itself,
-    PostgreSQL may instead walk the name index and probe every client, which costs seconds
-    for a common prefix such as "smi".
+    Matches are collected from the covering terms index first (a materialised CTE: at most a
+    few thousand entries for any realistic prefix) and only the page is joined to
+    ``clients``; left to itself, PostgreSQL may instead walk the name index and probe every
+    client, which costs seconds for a common prefix such as "smi". Built once, executed
+    with bind parameters.
     """
-    low, high = prefix_range(term)
     matches = (select(SearchTerm.client_id, SearchTerm.last_key, SearchTerm.first_key)
-               .where(SearchTerm.term >= low, SearchTerm.term < high)
+               .where(SearchTerm.term >= bindparam("low"), SearchTerm.term < bindparam("high"))
                .distinct().cte("matches").prefix_with("MATERIALIZED"))
     sort = (matches.c.last_key, matches.c.first_key, matches.c.client_id)
     page = select(matches)
-    if after is not None:
-        page = page.where(tuple_(*sort) > tuple_(*after))
-    return page.order_by(*sort).limit(limit).subquery("page")
+    if with_cursor:
+        page = page.where(tuple_(*sort) > tuple_(bindparam("after_last"), bindparam("after_first"),
+                                                 bindparam("after_id")))
+    page = page.order_by(*sort).limit(bindparam("limit")).subquery("page")
+    return (select(*CLIENT_COLUMNS).join(page, page.c.client_id == Client.id)
+            .where(Client.deleted_at.is_(None))
+            .order_by(page.c.last_key, page.c.first_key, page.c.client_id))
+
+
+_PAGE = {False: _page_statement(False), True: _page_statement(True)}
 
 
 def _search_by_term(session, term, after, limit):
-    page = _page_of_matches(term, after, limit + 1)
-    return session.execute(
-        select(*CLIENT_COLUMNS).join(page, page.c.client_id == Client.id)
-        .where(Client.deleted_at.is_(None))
-        .order_by(page.c.last_key, page.c.first_key, page.c.client_id)).all()
+    low, high = prefix_range(term)
+    params = {"low": low, "high": high, "limit": limit + 1}
+    if after is not None:
+        params.update(after_last=after[0], after_first=after[1], after_id=after[2])
+    return session.execute(_PAGE[after is not None], params).all()
 
 
 def _search_filtered(session, args, term, after, limit):
