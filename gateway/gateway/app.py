@@ -12,11 +12,12 @@ from .config import GatewayConfig
 from .db import GatewayDatabase
 from .errors import register_error_handlers
 from .openapi import build_spec
-from .routes import auth, clients, communications, docs, health, invoicing, scheduling, settings, tasks, users
+from .routes import (auth, clients, communications, docs, health, invoicing, payments, scheduling, settings,
+                     tasks, users)
 from .rpc import RpcClients
 from .token_cache import TokenCache
 
-API_MODULES = (auth, users, settings, clients, tasks, invoicing, communications, scheduling)
+API_MODULES = (auth, users, settings, clients, tasks, invoicing, communications, scheduling, payments)
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 

@@ -32,7 +32,8 @@ class GatewayConfig:
     login_lock_minutes: int = field(default_factory=lambda: env.env_int("LOGIN_LOCK_MINUTES", 15))
     ready_services: tuple = field(default_factory=lambda: tuple(
         s.strip() for s in env.env("GATEWAY_SERVICES",
-                                   "clients,staff,tasks,invoicing,scheduling,communications").split(",")
+                                   "clients,staff,tasks,invoicing,scheduling,communications,payments"
+                                   ).split(",")
         if s.strip()))
     secret_key: str = field(default_factory=_secret_key)
     max_body_bytes: int = 1_000_000

@@ -10,11 +10,13 @@ ROLE_PERMISSIONS = {
         "invoicing.read", "invoicing.write", "invoicing.configure",
         "scheduling.read", "scheduling.write", "scheduling.configure",
         "communications.read", "communications.write", "communications.configure",
+        "payments.read", "payments.write", "payments.configure",
     }),
     "staff": frozenset({"clients.read", "clients.write", "users.read", "settings.read",
                         "tasks.read", "tasks.write", "invoicing.read", "invoicing.write",
                         "scheduling.read", "scheduling.write",
-                        "communications.read", "communications.write"}),
+                        "communications.read", "communications.write",
+                        "payments.read", "payments.write"}),
 }
 ROLES = tuple(ROLE_PERMISSIONS)
 

@@ -12,7 +12,7 @@ import re
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from ..schemas import PageArgs, Text
-from .invoicing import Computed, Money, WholeNumber
+from .invoicing import Computed, Money, UnappliedDepositSchema, WholeNumber
 
 KINDS = ("payment", "refund")
 METHOD_TYPES = ("cash", "check", "card", "stripe", "paypal", "other")
@@ -176,11 +176,6 @@ class ReceiveSchema(Schema):
 
 class VoidSchema(Schema):
     reason = Text(500, allow_none=True)
-
-
-class UnappliedDepositSchema(Schema):
-    payment_id = fields.Integer()
-    amount = fields.Integer()
 
 
 class PaymentOutSchema(Schema):
