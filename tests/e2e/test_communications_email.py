@@ -624,7 +624,8 @@ def test_a_trigger_creates_a_task_through_the_tasks_service(admin):
     tasks = wait_for(
         lambda: ok(admin.get("/api/v1/tasks", params={"client_id": client["id"]}))["items"], bool
     )
-    assert [t["title"] for t in tasks] == ["Call about the order"]
+    runs = ok(admin.get("/api/v1/trigger-runs", params={"trigger_id": trigger["id"]}))["items"]
+    assert [t["title"] for t in tasks] == ["Call about the order"], [(r["status"], r["error"]) for r in runs]
     [run] = ok(admin.get("/api/v1/trigger-runs", params={"trigger_id": trigger["id"]}))["items"]
     assert run["status"] == "done" and run["result"]["task_id"] == tasks[0]["id"]
 

@@ -56,7 +56,7 @@ def _matches(client, audience):
 
 def _session_client_ids(cluster, audience):
     """Clients with a session in the date range, from ``scheduling.list_sessions`` pages."""
-    args = {"limit": PAGE}
+    args = {"limit": PAGE, "cancelled": False}
     if audience.get("session_from"):
         args["from"] = audience["session_from"]
     if audience.get("session_to"):

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from proofsheet_shared.errors import DomainError, NotFound, Unavailable
 
 from .models import RecordSnapshot
+from .rendering import FIELDS
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +112,10 @@ class Records:
         record, problem = None, None
         try:
             record = self._ask(record_type, record_id)
-        except NotFound:
-            raise NotFound(f"{record_type} {record_id} does not exist", {field: "not found"}) from None
+        except NotFound as exc:
+            if record_type == "client":
+                raise NotFound(f"client {record_id} does not exist", {field: "not found"}) from None
+            problem = exc  # gone from its service (or never there): what its events said still prints
         except DomainError as exc:
             if not isinstance(exc, Unavailable):
                 raise
@@ -166,4 +169,28 @@ class Records:
         if client_id:
             client = record if record_type == "client" else self.get("client", client_id, field)
             context["client"] = client_merge(client)
+        if "session" in context:
+            self._session_names(context["session"])
+        for root, names in FIELDS.items():  # every merge field exists, if only as None
+            if isinstance(context.get(root), dict):
+                for name in names:
+                    context[root].setdefault(name, None)
         return context
+
+    def _session_names(self, session):
+        """The session type's and status's names, from the scheduling service when it answers."""
+        if not session.get("session_type") and session.get("session_type_id"):
+            try:
+                session["session_type"] = (
+                    self.cluster.scheduling.get_session_type(session["session_type_id"]) or {}
+                ).get("name")
+            except Exception as exc:  # noqa: BLE001 - a name is a nicety
+                log.info("session type name unavailable: %s", exc)
+        if not session.get("status") and session.get("status_id"):
+            try:
+                statuses = self.cluster.scheduling.list_session_statuses().get("items") or []
+                session["status"] = next(
+                    (s.get("name") for s in statuses if s.get("id") == session["status_id"]), None
+                )
+            except Exception as exc:  # noqa: BLE001
+                log.info("session status names unavailable: %s", exc)

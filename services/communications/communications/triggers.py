@@ -252,7 +252,7 @@ def learn(session, source, event_type, data, time_zone):
         if not session_.get("id"):
             return None
         merged = remember(session, "session", session_)
-        if event_type in ("session_cancelled", "session_deleted"):
+        if event_type in ("session_cancelled", "session_deleted") or merged.get("cancelled"):
             forget(session, "session", session_["id"])
         else:
             mark_date(
@@ -650,6 +650,11 @@ class Executor:
         for name in ("description", "task_type_id", "assignee_id", "priority"):
             if spec.get(name) is not None:
                 payload[name] = spec[name]
+        if "task_type_id" not in payload:  # the studio's first task type ("General")
+            types = self.cluster.tasks.list_task_types().get("items") or []
+            if not types:
+                return "failed", None, "the tasks service has no task type to use"
+            payload["task_type_id"] = types[0]["id"]
         if spec.get("due_in_days") is not None:
             payload["due_date"] = (self.today + dt.timedelta(days=spec["due_in_days"])).isoformat()
         if run.client_id:
