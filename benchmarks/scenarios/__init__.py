@@ -5,6 +5,7 @@ MODULES = (
     "benchmarks.scenarios.clients",
     "benchmarks.scenarios.invoicing",
     "benchmarks.scenarios.tasks",
+    "benchmarks.scenarios.scheduling",
 )
 
 
