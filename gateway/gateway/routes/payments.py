@@ -10,12 +10,15 @@ themselves) go through :func:`money_context`, which applies the security prefere
   confirmed password, or it is 403 before anything is sent to the payments service.
 
 The setting lives in the payments service. The gateway keeps its answer for
-``PAYMENTS_SETTINGS_CACHE_SECONDS`` (5 s; forgotten at once when changed through this
-process), because asking on every request costs a round trip. A cached answer can be stale,
-so it is not what protects the money: the gateway passes ``credentials_confirmed`` in the
-call's context and the payments service checks its own current setting, in the transaction
-that would write. A stale "off" therefore lets nothing through; a stale "on" only asks for the
-password for a few seconds longer than needed.
+``PAYMENTS_SETTINGS_CACHE_SECONDS`` (5 s), so the common request (preference off, no password
+sent) costs no extra round trip; but a cached answer is never what decides:
+
+- cached "on" and the request lacks the permission or the password: the gateway asks the
+  payments service again before refusing, so turning the preference off takes effect at once
+  in every gateway process;
+- cached "off" (perhaps stale): the request goes on, with ``credentials_confirmed`` in the
+  call's context, and the payments service checks its own current setting in the transaction
+  that would write, so turning it on also takes effect at once.
 
 ``Idempotency-Key`` (≤ 255 characters) is passed to the service for POST /payments and
 /payments/batch; without one, the gateway makes one per request, so a redelivered RPC cannot
@@ -56,9 +59,9 @@ class SecuritySetting:
         self._value = None
         self._until = 0.0
 
-    def get(self):
+    def get(self, fresh=False):
         with self._lock:
-            if self._value is not None and time.monotonic() < self._until:
+            if not fresh and self._value is not None and time.monotonic() < self._until:
                 return self._value
         value = bool(rpc("payments", "security_settings")["require_credentials"])
         self.remember(value)
@@ -86,7 +89,8 @@ def money_context():
             confirmed = confirm_password(session, caller.user_id, password)
         if not confirmed:
             raise Forbidden("X-Confirm-Password is not your password", {"X-Confirm-Password": "incorrect"})
-    if security.get():
+    allowed = confirmed and has(caller.permissions, MODIFY)
+    if not allowed and security.get() and security.get(fresh=True):
         if not has(caller.permissions, MODIFY):
             raise Forbidden(f"the security preference is on: this needs the '{MODIFY}' permission",
                             {"permission": MODIFY})
