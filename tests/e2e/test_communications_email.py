@@ -7,11 +7,8 @@ made by a trigger, the Photographer Job Sheet as a PDF, the log, and bad inputs.
 import datetime as dt
 import io
 import re
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import pypdf
 import pytest
@@ -24,55 +21,10 @@ pytestmark = pytest.mark.e2e
 SECRET = "test-communications-secret"
 
 
-class SmtpSink:
-    """``python -m communications.smtp_sink`` in a process of its own (the test process runs
-    under eventlet, which aiosmtpd's asyncio thread does not agree with)."""
+def SmtpSink(directory, save=True):  # noqa: N802 - reads as the class it makes
+    from communications.smtp_sink import SinkProcess
 
-    def __init__(self, directory):
-        self.dir = Path(directory)
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "communications.smtp_sink",
-                "--port",
-                str(self.port),
-                "--dir",
-                str(self.dir),
-                "--save",
-            ],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 15
-        while not (self.dir / "ready").exists():
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                raise RuntimeError("the SMTP sink did not start")
-            time.sleep(0.05)
-
-    def messages(self):
-        from communications.smtp_sink import read_messages
-
-        return read_messages(self.dir)
-
-    def deliveries(self):
-        from communications.smtp_sink import read_deliveries
-
-        return read_deliveries(self.dir)
-
-    def to(self, address, timeout=15, count=1):
-        deadline = time.monotonic() + timeout
-        while True:
-            found = [m for m in self.messages() if address in str(m["To"])]
-            if len(found) >= count or time.monotonic() > deadline:
-                return found
-            time.sleep(0.1)
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=10)
+    return SinkProcess(directory, free_port(), save=save, cwd=ROOT)
 
 
 def start_stack(tmp_path_factory, name, **env):

@@ -104,3 +104,59 @@ def main():
 
 if __name__ == "__main__":
     main()
+
+
+class SinkProcess:
+    """The sink in a process of its own, for tests and benchmarks (a process under eventlet, such
+    as a test run, does not agree with aiosmtpd's asyncio thread)."""
+
+    def __init__(self, directory, port, save=True, python=None, cwd=None):
+        import subprocess
+        import sys
+        import time
+
+        self.dir = Path(directory)
+        self.port = port
+        argv = [
+            python or sys.executable,
+            "-m",
+            "communications.smtp_sink",
+            "--port",
+            str(port),
+            "--dir",
+            str(self.dir),
+        ]
+        self.process = subprocess.Popen(
+            argv + (["--save"] if save else []), cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 15
+        while not (self.dir / "ready").exists():
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                self.stop()
+                raise RuntimeError("the SMTP sink did not start")
+            time.sleep(0.05)
+
+    def messages(self):
+        return read_messages(self.dir)
+
+    def deliveries(self):
+        return read_deliveries(self.dir)
+
+    def to(self, address, timeout=15, count=1):
+        """The messages to ``address``, waiting up to ``timeout`` seconds for ``count`` of them."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [m for m in self.messages() if address in str(m["To"])]
+            if len(found) >= count or time.monotonic() > deadline:
+                return found
+            time.sleep(0.1)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except Exception:  # noqa: BLE001
+                self.process.kill()
