@@ -81,6 +81,9 @@ class SessionSeries(Base):
 
 
 class Session(Base):
+    """A booked session. ``status_id`` is deliberately not indexed and the table is kept 20 %
+    free on PostgreSQL (migration 0002): a bulk status advance then rewrites each row in place
+    (a HOT update) instead of touching every index of the table."""
     __tablename__ = "sessions"
     __table_args__ = (
         Index("ix_sessions_starts", "starts_at", "ends_at"),
@@ -89,7 +92,6 @@ class Session(Base):
         Index("ix_sessions_room", "room_key", "starts_at", "ends_at"),
         Index("ix_sessions_client", "client_id", "cancelled"),
         Index("ix_sessions_series", "series_id", "starts_at"),
-        Index("ix_sessions_status", "status_id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     client_id: Mapped[int] = mapped_column(Integer, nullable=False)

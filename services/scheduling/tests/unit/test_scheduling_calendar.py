@@ -169,3 +169,14 @@ def test_advance_status_moves_each_listed_session_once(db, links, session):
     assert [e["session_id"] for e in db.events_of("session_status_changed")] == [made[0], made[1]]
     shown = sessions.get_session(session, made[0], NY)
     assert (shown["status_id"], shown["sequence"]) == (2, 1)
+
+
+def test_the_fast_time_formatter_agrees_with_zoneinfo_across_dst_changes():
+    from scheduling.timeutil import show, zone
+
+    for name in ("America/New_York", "Asia/Kolkata", "Australia/Lord_Howe", "UTC"):
+        tz, shown = zone(name), calendar.Shower(zone(name))
+        start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+        for minutes in range(0, 2 * 365 * 24 * 60, 7 * 60 + 13):
+            value = start + dt.timedelta(minutes=minutes, microseconds=minutes % 3)
+            assert shown(value) == show(value, tz), (name, value)
