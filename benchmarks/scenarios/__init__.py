@@ -6,6 +6,8 @@ MODULES = (
     "benchmarks.scenarios.invoicing",
     "benchmarks.scenarios.tasks",
     "benchmarks.scenarios.scheduling",
+    "benchmarks.scenarios.communications",
+    "benchmarks.scenarios.payments",
 )
 
 
