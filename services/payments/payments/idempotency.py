@@ -14,12 +14,15 @@ row just before the commit, so the payments and the key commit together or not a
   back. (On SQLite one process holds the only connection: requests cannot interleave.)
 
 Only successful requests are stored: a refused request writes nothing and may be retried.
+Keys are kept ``IDEMPOTENCY_KEEP_DAYS`` (30) days; the service forgets older ones hourly.
 The gateway sends a key of its own when the client sends none, so a redelivered RPC cannot
 record twice either.
 """
+import datetime as dt
 import hashlib
 import json
 
+from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 
 from proofsheet_shared.errors import Conflict, ValidationError
@@ -65,6 +68,12 @@ def claim(session, scope, key, payload, user_id):
         row = session.get(IdempotencyKey, (scope, key), populate_existing=True)
         return _check(row, digest, user_id)
     return None
+
+
+def purge(session, keep_days, now=None):
+    """Forget keys older than ``keep_days`` (a retry after that records again); how many."""
+    cutoff = (now or utcnow()) - dt.timedelta(days=keep_days)
+    return session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff)).rowcount
 
 
 def remember(session, scope, key, response):

@@ -2,6 +2,8 @@
 import base64
 
 from eventlet import tpool
+from nameko.dependency_providers import Config
+from nameko.timer import timer
 
 from proofsheet_shared import studio as studio_settings
 from proofsheet_shared.cluster import ClusterRpc
@@ -10,7 +12,7 @@ from proofsheet_shared.entrypoints import rpc
 from proofsheet_shared.errors import NotFound
 from proofsheet_shared.outbox_bulk import BulkDispatchDatabase
 
-from . import listing, methods, notes, receipts, records, settings
+from . import idempotency, listing, methods, notes, receipts, records, settings
 from .dependencies import CredentialsConfirmed, Upstream
 from .models import Base
 
@@ -24,6 +26,7 @@ class PaymentsService(studio_settings.StudioSettingsMixin):
     caller = CallerIdentity()
     confirmed = CredentialsConfirmed()
     cluster = ClusterRpc()
+    config = Config()
 
     def _actor(self):
         return records.Actor(self.caller.user_id, self.caller.request_id,
@@ -149,6 +152,11 @@ class PaymentsService(studio_settings.StudioSettingsMixin):
         document = tpool.execute(receipts.render_pdf, payment, client[0] if client else None, invoice,
                                  self.studio.get())
         return base64.b64encode(document).decode("ascii")
+
+    @timer(interval=3600)
+    def forget_old_keys(self):
+        """Idempotency keys older than IDEMPOTENCY_KEEP_DAYS go (hourly)."""
+        idempotency.purge(self.db.session, float(self.config.get("IDEMPOTENCY_KEEP_DAYS") or 30))
 
     # questions other services ask
     @rpc

@@ -149,3 +149,17 @@ def test_key_length(db, actor, upstream):
         records.create_payment(
             db, {"client_id": 1, "amount": 100, "method_id": CASH}, actor, upstream, "x" * 256
         )
+
+
+def test_old_keys_are_forgotten(db, actor, upstream, session):
+    import datetime as dt
+
+    from payments import idempotency
+
+    body = {"client_id": 1, "amount": 100, "method_id": CASH}
+    records.create_payment(db, body, actor, upstream, "old")
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=31)
+    assert idempotency.purge(session, 30, now=later) == 1
+    assert idempotency.purge(session, 30) == 0
+    records.create_payment(db, body, actor, upstream, "old")  # a new request now
+    assert count(session) == 2
