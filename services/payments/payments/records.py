@@ -506,6 +506,12 @@ def update_payment(db, payment_id, payload, actor, upstream):
         raise ValidationError("a refundable payment needs its refundable_until date",
                               {"refundable_until": "required"})
     if invoice is not None or memo is not None:
+        # invoicing's figure may already count this payment's present amount: give it back
+        counted = payment.status == RECORDED
+        if invoice is not None and counted and invoice_id == payment.invoice_id:
+            invoice = dict(invoice, balance=int(invoice["balance"]) + payment.amount)
+        if memo is not None and counted:
+            memo = dict(memo, remaining=int(memo["remaining"]) + payment.amount)
         plan = Plan(prefix="", data={"future": payment.status == FUTURE}, kind=payment.kind,
                     client_id=client_id, invoice_id=invoice_id, credit_memo_id=payment.credit_memo_id,
                     amount=amount, method=method, processor=None, columns=columns, invoice=invoice, memo=memo)

@@ -341,3 +341,16 @@ def test_numbers_are_consecutive_and_skip_taken_ones(db, actor, upstream, sessio
     settings.update_settings(session, {"next_payment_number": 1}, 1)
     second = pay(db, actor, upstream, client_id=1, amount=100)
     assert (first["payment_number"], second["payment_number"]) == ("R-1", "R-2")
+
+
+def test_a_change_counts_its_own_amount_back_when_invoicing_has_it(db, actor, upstream):
+    made = pay(db, actor, upstream, invoice_id=10, amount=6000)
+    upstream.invoices[10].update(paid=6000, balance=4000)  # invoicing has heard of it
+    assert records.update_payment(db, made["id"], {"amount": 10000}, actor, upstream)["amount"] == 10000
+    with pytest.raises(Unprocessable):
+        records.update_payment(db, made["id"], {"amount": 10001}, actor, upstream)
+    refund = pay(db, actor, upstream, kind="refund", credit_memo_id=20, amount=1000)
+    upstream.memos[20].update(refunded=1000, remaining=2000)
+    assert records.update_payment(db, refund["id"], {"amount": 3000}, actor, upstream)["amount"] == 3000
+    with pytest.raises(Unprocessable):
+        records.update_payment(db, refund["id"], {"amount": 3001}, actor, upstream)
