@@ -267,3 +267,39 @@ def test_the_prepayment_rule_both_ways(stack, admin, catalog, client):
         assert booked["client_id"] == client["id"]
     finally:
         ok(admin.patch("/api/v1/settings/scheduling", json={"prepayment_required": False}))
+
+
+@pytest.mark.skipif("payments" not in Stack.SERVICES, reason="the payments service is not in this tree yet")
+def test_the_payments_security_preference_applies_to_the_wizards_payment(stack, admin, catalog, client):
+    from stack import ADMIN_PASSWORD
+
+    methods = ok(admin.get("/api/v1/payment-methods"))["items"]
+    cash = next(m for m in methods if m["type"] == "cash")
+    ok(
+        admin.patch(
+            "/api/v1/settings/payments",
+            json={"require_credentials": True},
+            headers={"X-Confirm-Password": ADMIN_PASSWORD},
+        )
+    )
+    try:
+        body = wizard_body(client, catalog, 26, payment={"method_id": cash["id"]})
+        assert_error(
+            admin.post("/api/v1/wizards/schedule", json=body), 403, "forbidden", "X-Confirm-Password"
+        )
+        assert sessions_of(admin, client) == []
+        made = ok(
+            admin.post("/api/v1/wizards/schedule", json=body, headers={"X-Confirm-Password": ADMIN_PASSWORD}),
+            201,
+        )
+        assert made["payment"]["amount"] == 7500
+        # without a payment step the preference does not apply
+        ok(admin.post("/api/v1/wizards/schedule", json=wizard_body(client, catalog, 27)), 201)
+    finally:
+        ok(
+            admin.patch(
+                "/api/v1/settings/payments",
+                json={"require_credentials": False},
+                headers={"X-Confirm-Password": ADMIN_PASSWORD},
+            )
+        )

@@ -3,7 +3,7 @@ advance, appointments, calendars, ICS feeds and the scheduling wizard. The sched
 service validates again and owns every rule."""
 
 import orjson
-from flask import Response, request
+from flask import Response, current_app, request
 
 from proofsheet_shared.contracts import scheduling as c
 from proofsheet_shared.errors import ValidationError
@@ -11,6 +11,7 @@ from proofsheet_shared.errors import ValidationError
 from ..api import Api
 from ..auth import rpc
 from ..errors import error_response
+from .payments import money_context
 
 api = Api("scheduling")
 READ, WRITE, CONFIGURE = "scheduling.read", "scheduling.write", "scheduling.configure"
@@ -435,7 +436,15 @@ def _idempotency_key():
     },
 )
 def post_schedule_wizard(body):
-    answer = rpc("scheduling", "run_schedule_wizard", body, _idempotency_key(), timeout=LONG_TIMEOUT)
+    key = _idempotency_key()
+    if body.get("payment") is not None:
+        # a payment step changes money: the payments security preference applies (X-Confirm-Password),
+        # and the confirmation travels in the call's context through scheduling to payments
+        answer = current_app.extensions["proofsheet"].rpc.call(
+            "scheduling", "run_schedule_wizard", body, key, context=money_context(), timeout=LONG_TIMEOUT
+        )
+    else:
+        answer = rpc("scheduling", "run_schedule_wizard", body, key, timeout=LONG_TIMEOUT)
     if answer.get("ok"):
         return _json({k: answer.get(k) for k in ("session", "invoice", "payment", "replayed")}, 201)
     error = answer["error"]
