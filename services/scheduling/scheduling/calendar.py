@@ -205,7 +205,7 @@ def calendar(connection, args, tz_name):
     staff_id = args.get("staff_id")
     sessions, appointments, staff = _fetch(connection, lower, upper, staff_id, args["include_cancelled"])
     sessions, inside = fold(sessions, appointments)
-    names = type_names(connection)
+    names = type_names(connection, {row[3] for row in sessions})
     shown = Shower(tz)
     items = []
     for (
@@ -500,7 +500,7 @@ def feed(connection, staff_id, token, tz_name, today, days_before, days_after, s
     }
     appointments = connection.execute(_statement("appointments", True, True), params).all()
     rows, inside = _fold_feed(rows, appointments)
-    names = {k: esc(v) for k, v in type_names(connection).items()}
+    names = {k: esc(v) for k, v in type_names(connection, {row[2] for row in rows}).items()}
     statuses = {k: esc(v) for k, v in connection.execute(select(SessionStatus.id, SessionStatus.name)).all()}
     when = ":" if is_utc else f";TZID={tz.key}:"
     suffix = "Z" if is_utc else ""

@@ -1,5 +1,6 @@
 """Scheduling settings, session types and the studio's ordered list of session statuses."""
 
+import time
 import unicodedata
 
 from sqlalchemy import func, select
@@ -87,9 +88,24 @@ def list_types(session):
     return {"items": [type_to_dict(r) for r in rows], "next_cursor": None}
 
 
-def type_names(connection):
-    """``{type id: name}`` (for calendars and feeds)."""
-    return dict(connection.execute(select(SessionType.id, SessionType.name)).all())
+_NAMES = {}
+NAMES_TTL = 5.0
+
+
+def type_names(connection, wanted=()):
+    """``{type id: name}`` (for calendars and feeds), kept for ``NAMES_TTL`` seconds per
+    database: read again sooner when a type in ``wanted`` is not known yet (a renamed type
+    shows its old name for a few seconds)."""
+    bind = connection.get_bind() if hasattr(connection, "get_bind") else connection.engine
+    key = str(bind.url)
+    cached = _NAMES.get(key)
+    now = time.monotonic()
+    if cached is None or cached[0] < now or any(w not in cached[1] for w in wanted):
+        cached = _NAMES[key] = (
+            now + NAMES_TTL,
+            dict(connection.execute(select(SessionType.id, SessionType.name)).all()),
+        )
+    return cached[1]
 
 
 def _name_free(session, model, name, exclude_id=None, what="session type"):
@@ -127,6 +143,7 @@ def create_type(session, payload, check_items):
         active=data.get("active", True),
     )
     _flush(session, f"a session type named '{data['name']}' already exists", add=row)
+    _NAMES.clear()
     return type_to_dict(row)
 
 
@@ -145,6 +162,7 @@ def update_type(session, type_id, payload, check_items):
         if field in data:
             setattr(row, field, data[field])
     _flush(session, f"a session type named '{row.name}' already exists")
+    _NAMES.clear()
     return type_to_dict(row)
 
 

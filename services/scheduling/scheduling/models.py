@@ -84,6 +84,7 @@ class Session(Base):
     """A booked session. ``status_id`` is deliberately not indexed and the table is kept 20 %
     free on PostgreSQL (migration 0002): a bulk status advance then rewrites each row in place
     (a HOT update) instead of touching every index of the table."""
+
     __tablename__ = "sessions"
     __table_args__ = (
         Index("ix_sessions_starts", "starts_at", "ends_at"),

@@ -9,6 +9,7 @@ new version landed on another page, and ``status_id`` was indexed). Without the 
 and with 20 % of each page left free (PostgreSQL ``fillfactor``), the new version stays on
 its page and no index changes: advancing 10,000 sessions costs a fraction of what it did.
 """
+
 from typing import Sequence, Union
 
 from alembic import op
