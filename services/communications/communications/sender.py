@@ -140,7 +140,7 @@ class CampaignSender:
     def __init__(self, engine, config):
         self.engine = engine
         self.instance = uuid.uuid4().hex[:12]
-        self.concurrency = max(1, int(config.get("SEND_CONCURRENCY", 4)))
+        self.concurrency = max(1, int(config.get("SEND_CONCURRENCY", 12)))
         self.batch = max(1, int(config.get("SEND_BATCH", 20)))
         self.claim_timeout = float(config.get("CLAIM_TIMEOUT", 120))
         self.smtp_timeout = float(config.get("SMTP_TIMEOUT", 30))

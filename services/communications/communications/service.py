@@ -497,6 +497,10 @@ class CommunicationsService(studio_settings.StudioSettingsMixin):
     def on_payment_updated(self, envelope):
         self._learn_and_fire("payments", "payment_updated", envelope)
 
+    @event_handler("payments", "payment_voided")
+    def on_payment_voided(self, envelope):
+        self._learn_and_fire("payments", "payment_voided", envelope)
+
     @event_handler("tasks", "task_status_changed")
     def on_task_status_changed(self, envelope):
         self._learn_and_fire("tasks", "task_status_changed", envelope, "task_status_changed")
