@@ -190,5 +190,7 @@ def settle(mode, conflicts):
                 f"({entry['starts_at']} to {entry['ends_at']})",
             )
         what = first["field"].removesuffix("_id").replace("_", " ")
+        if first["field"].startswith("staff_ids."):
+            what = f"staff member ({first['field']})"
         raise Conflict(f"the {what} is already booked by {first['kind']} {first['id']}, {when}", fields)
     return conflicts
