@@ -363,10 +363,17 @@ def create_payment(db, payload, actor, upstream, idempotency_key=None):
     if replay is not None:
         return replay
     data = load(PaymentInSchema(), payload)
+    # the notice is asked alongside the checks when the client is known, and answered before
+    # any lock is taken: the locks (balance, number) are held only for the writes
+    notice = None
+    if data["kind"] == PAYMENT and data.get("client_id") is not None:
+        notice = upstream.unapplied_deposits_soon(data["client_id"])
     plan = prepare(session, data, actor, Lookups(upstream), key=idempotency_key)
-    notice = upstream.unapplied_deposits_soon(plan.client_id) if plan.kind == PAYMENT else (lambda: None)
+    if notice is None and plan.kind == PAYMENT:
+        notice = upstream.unapplied_deposits_soon(plan.client_id)
+    deposits = notice() if notice is not None else None
     (primary, deposit), = record(db, [plan], actor)
-    result = _created_result(primary, deposit, notice())
+    result = _created_result(primary, deposit, deposits)
     idempotency.remember(session, SCOPE_PAYMENT, idempotency_key, result)
     return result
 
