@@ -35,6 +35,7 @@ def start_stack(tmp_path_factory, name, **env):
             "COMMUNICATIONS_RETRY_BASE_SECONDS": "1",
             "COMMUNICATIONS_SEND_TICK_SECONDS": "0.3",
             "COMMUNICATIONS_SMTP_TIMEOUT": "5",
+            "RPC_TIMEOUT": "20",
             **env,
         },
     )
@@ -103,23 +104,29 @@ def test_a_2000_recipient_campaign_killed_halfway_sends_each_expected_message_on
 
     def create(index):
         address = address_of(tag, index, kinds[index])
-        ok(
-            admin.post(
-                "/api/v1/clients",
-                json={
-                    "first_name": f"Client{index}",
-                    "last_name": f"Bulk {tag}",
-                    "emails": [address] if address else [],
-                    "group_ids": [group["id"]],
-                    "allow_marketing": kinds[index] != "opted_out",
-                },
-            ),
-            201,
-        )
+        last_name = f"Bulk{index}x{tag}"
+        body = {
+            "first_name": f"Client{index}",
+            "last_name": last_name,
+            "emails": [address] if address else [],
+            "group_ids": [group["id"]],
+            "allow_marketing": kinds[index] != "opted_out",
+        }
+        for _attempt in range(5):
+            response = admin.post("/api/v1/clients", json=body, timeout=30)
+            if response.status_code != 503:
+                break
+            # the machine is busy: the client may have been made all the same (never make it twice)
+            time.sleep(1)
+            if ok(admin.get("/api/v1/clients", params={"q": last_name}))["items"]:
+                break
+        else:
+            raise AssertionError(response.text)
+        assert response.status_code in (201, 503), response.text
         if kinds[index] == "blocked":
             ok(admin.post("/api/v1/blocked-addresses", json={"email": address}), 201)
 
-    with ThreadPoolExecutor(8) as pool:
+    with ThreadPoolExecutor(4) as pool:
         list(pool.map(create, range(COUNT)))
     template = ok(
         admin.post(
@@ -148,8 +155,7 @@ def test_a_2000_recipient_campaign_killed_halfway_sends_each_expected_message_on
         201,
     )
     expected = {address_of(tag, i, k) for i, k in kinds.items() if k in ("plain", "tempfail")}
-    assert campaign["total"] == COUNT
-    assert campaign["skipped"] == sum(1 for k in kinds.values() if k in ("opted_out", "blocked", "no_email"))
+    assert campaign["status"] in ("preparing", "sending") and campaign["total"] <= COUNT  # the rest follows
 
     # kill the service (SIGKILL: no clean shutdown) once a third has gone out, then start it again
     progress = campaign
@@ -170,6 +176,8 @@ def test_a_2000_recipient_campaign_killed_halfway_sends_each_expected_message_on
             break
         time.sleep(0.3)
     assert progress["status"] == "completed", progress
+    assert progress["total"] == COUNT
+    assert progress["skipped"] == sum(1 for k in kinds.values() if k in ("opted_out", "blocked", "no_email"))
     assert (progress["sent"], progress["failed"], progress["queued"]) == (
         len(expected),
         sum(1 for k in kinds.values() if k == "bounce"),

@@ -36,6 +36,7 @@ def start_stack(tmp_path_factory, name, **env):
             "COMMUNICATIONS_RETRY_BASE_SECONDS": "1",
             "COMMUNICATIONS_SEND_TICK_SECONDS": "0.3",
             "COMMUNICATIONS_SMTP_TIMEOUT": "5",
+            "RPC_TIMEOUT": "20",
             **env,
         },
     )
@@ -461,13 +462,25 @@ def test_an_event_trigger_fires_once_per_record_and_status(stack, admin, sink):
             stack.amqp_uri,
             "scheduling",
             "session_status_changed",
-            {"session_id": session_id, "client_id": client["id"], "from_status_id": 1, "to_status_id": 7},
+            {
+                "session_id": session_id,
+                "client_id": client["id"],
+                "session_type_id": 3,
+                "from_status_id": 1,
+                "to_status_id": 7,
+            },
         )
     publish_event(
         stack.amqp_uri,
         "scheduling",
         "session_status_changed",
-        {"session_id": session_id, "client_id": client["id"], "from_status_id": 7, "to_status_id": 8},
+        {
+            "session_id": session_id,
+            "client_id": client["id"],
+            "session_type_id": 3,
+            "from_status_id": 7,
+            "to_status_id": 8,
+        },
     )
     runs = wait_for(
         lambda: ok(admin.get("/api/v1/trigger-runs", params={"trigger_id": trigger["id"]}))["items"],

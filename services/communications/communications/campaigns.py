@@ -11,6 +11,7 @@ Sending (:mod:`communications.sender`) claims queued rows, sends, and marks them
 what happens when a sender dies mid-campaign.
 """
 
+import datetime as dt
 import logging
 
 from sqlalchemy import func, insert, select, update
@@ -87,8 +88,18 @@ def _balance_client_ids(cluster, over):
     return {item["client_id"] for item in report.get("items", []) if (item.get("balance") or 0) > over}
 
 
-def audience_pages(cluster, audience):
-    """Pages (lists) of client dicts matching the audience; a client may appear twice."""
+def uses_ids(audience):
+    """Audiences narrowed by ids (given, with sessions, owing) are read by id; others by search."""
+    return bool(
+        audience.get("client_ids")
+        or audience.get("session_from")
+        or audience.get("session_to")
+        or audience.get("balance_over") is not None
+    )
+
+
+def id_pages(cluster, audience):
+    """Pages (lists) of client dicts of an audience narrowed by ids."""
     ids = None
     if audience.get("client_ids"):
         ids = set(audience["client_ids"])
@@ -98,28 +109,106 @@ def audience_pages(cluster, audience):
     if audience.get("balance_over") is not None:
         found = _balance_client_ids(cluster, audience["balance_over"])
         ids = found if ids is None else ids & found
-    if ids is not None:
-        ordered = sorted(ids)
-        for start in range(0, len(ordered), PAGE):
-            yield [
-                c for c in cluster.clients.get_clients(ordered[start : start + PAGE]) if _matches(c, audience)
-            ]
-        return
+    ordered = sorted(ids or ())
+    for start in range(0, len(ordered), PAGE):
+        yield [c for c in cluster.clients.get_clients(ordered[start : start + PAGE]) if _matches(c, audience)]
+
+
+def search_page(cluster, audience, state):
+    """One page of a search-driven audience from ``state`` (``{"value": i, "cursor": c}``: the
+    i-th value of the first list filter given, and where its search goes on); the matching
+    clients and the next state (None when done)."""
     driver = next(((key, arg) for key, arg, _f in LIST_FILTERS if audience.get(key)), None)
     values = audience[driver[0]] if driver else [None]
-    for value in values:
-        cursor = None
-        while True:
-            args = {"limit": PAGE}
-            if driver:
-                args[driver[1]] = value
-            if cursor:
-                args["cursor"] = cursor
-            page = cluster.clients.search_clients(args)
-            yield [c for c in page["items"] if _matches(c, audience)]
-            cursor = page.get("next_cursor")
-            if not cursor:
-                break
+    index, cursor = state["value"], state.get("cursor")
+    args = {"limit": PAGE}
+    if driver:
+        args[driver[1]] = values[index]
+    if cursor:
+        args["cursor"] = cursor
+    page = cluster.clients.search_clients(args)
+    following = page.get("next_cursor")
+    if following:
+        state = {"value": index, "cursor": following}
+    elif index + 1 < len(values):
+        state = {"value": index + 1, "cursor": None}
+    else:
+        state = None
+    return [c for c in page["items"] if _matches(c, audience)], state
+
+
+def add_recipients(session, campaign, clients, now):
+    """One row per client not yet in the campaign (queued or skipped with why); how many."""
+    clients = list({c["id"]: c for c in clients}.values())
+    if not clients:
+        return 0
+    R = CampaignRecipient
+    have = set(
+        session.execute(
+            select(R.client_id).where(
+                R.campaign_id == campaign.id, R.client_id.in_([c["id"] for c in clients])
+            )
+        ).scalars()
+    )
+    clients = [c for c in clients if c["id"] not in have]
+    firsts = [(c.get("emails") or [None])[0] for c in clients]
+    addresses = [a for a in firsts if a]
+    blocked = blocklist.blocked_among(session, addresses)
+    taken = (
+        {
+            blocklist.key(a)
+            for a in session.execute(
+                select(R.email).where(R.campaign_id == campaign.id, R.email.in_(addresses))
+            ).scalars()
+        }
+        if addresses
+        else set()
+    )
+    rows, skipped_log = [], []
+    for client, address in zip(clients, firsts):
+        status, reason = "queued", None
+        if not address:
+            status, reason = "skipped", "no email address"
+        elif campaign.marketing and not client.get("allow_marketing", True):
+            status, reason = "skipped", "does not allow marketing"
+        elif blocklist.key(address) in blocked:
+            status, reason = "skipped", f"address blocked ({blocked[blocklist.key(address)]})"
+        elif blocklist.key(address) in taken:
+            status, reason = "skipped", "same address as another recipient"
+        if address:
+            taken.add(blocklist.key(address))
+        rows.append(
+            {
+                "campaign_id": campaign.id,
+                "client_id": client["id"],
+                "email": address,
+                "merge": _merge_data(client),
+                "status": status,
+                "reason": reason,
+                "attempts": 0,
+                "next_attempt_at": now,
+            }
+        )
+        if status == "skipped":
+            skipped_log.append(
+                comm_log.entry(
+                    client_id=client["id"],
+                    channel="email",
+                    subject=campaign.subject,
+                    to_address=address,
+                    status="skipped",
+                    error=reason,
+                    template_id=campaign.template_id,
+                    campaign_id=campaign.id,
+                    user_id=campaign.created_by,
+                    record_type="client",
+                    record_id=client["id"],
+                )
+            )
+    if rows:
+        session.execute(insert(CampaignRecipient), rows)
+        comm_log.write(session, skipped_log)
+    return len(rows)
 
 
 def _audience(data):
@@ -141,6 +230,9 @@ def _merge_data(client):
 
 
 def create_campaign(session, payload, user_id, cluster):
+    """Create a campaign and resolve its audience: all of it now when it is narrowed by ids, else
+    until the first recipient is found, the rest in the background (status ``preparing``, see
+    :func:`resolve_pending`) while sending has already begun."""
     data = load(CampaignInSchema(), payload)
     template = email_templates.get_row(session, data["template_id"], "template_id")
     extra = rendering.roots_used(template.subject, template.html) - {"client"}
@@ -159,71 +251,98 @@ def create_campaign(session, payload, user_id, cluster):
         audience=audience,
         subject=template.subject,
         html=template.html,
-        status="sending",
+        status="preparing",
         total=0,
         created_at=now,
         created_by=user_id,
     )
     session.add(campaign)
     session.flush()
-    seen_clients, seen_emails = set(), set()
-    total = 0
-    for page in audience_pages(cluster, audience):
-        page = [c for c in page if c["id"] not in seen_clients]
-        if not page:
-            continue
-        blocked = blocklist.blocked_among(session, [(c.get("emails") or [None])[0] for c in page])
-        rows, skipped_log = [], []
-        for client in page:
-            seen_clients.add(client["id"])
-            address = (client.get("emails") or [None])[0]
-            status, reason = "queued", None
-            if not address:
-                status, reason = "skipped", "no email address"
-            elif marketing and not client.get("allow_marketing", True):
-                status, reason = "skipped", "does not allow marketing"
-            elif blocklist.key(address) in blocked:
-                status, reason = "skipped", f"address blocked ({blocked[blocklist.key(address)]})"
-            elif blocklist.key(address) in seen_emails:
-                status, reason = "skipped", "same address as another recipient"
-            if address:
-                seen_emails.add(blocklist.key(address))
-            rows.append(
-                {
-                    "campaign_id": campaign.id,
-                    "client_id": client["id"],
-                    "email": address,
-                    "merge": _merge_data(client),
-                    "status": status,
-                    "reason": reason,
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                }
-            )
-            if status == "skipped":
-                skipped_log.append(
-                    comm_log.entry(
-                        client_id=client["id"],
-                        channel="email",
-                        subject=template.subject,
-                        to_address=address,
-                        status="skipped",
-                        error=reason,
-                        template_id=template.id,
-                        campaign_id=campaign.id,
-                        user_id=user_id,
-                        record_type="client",
-                        record_id=client["id"],
-                    )
-                )
-        session.execute(insert(CampaignRecipient), rows)
-        comm_log.write(session, skipped_log)
-        total += len(rows)
+    total, state = 0, None
+    if uses_ids(audience):
+        for page in id_pages(cluster, audience):
+            total += add_recipients(session, campaign, page, now)
+    else:
+        state = {"value": 0, "cursor": None}
+        while state is not None and total == 0:
+            page, state = search_page(cluster, audience, state)
+            total += add_recipients(session, campaign, page, now)
     if total == 0:
         raise Unprocessable("no client matches this audience", {"audience": "no client matches"})
     campaign.total = total
+    campaign.status = "preparing" if state is not None else "sending"
+    campaign.resolve_state = state
     session.flush()
     return campaign_to_dict(session, campaign)
+
+
+def resolve_pending(session, cluster, instance, claim_timeout=120.0, budget_seconds=60.0):
+    """Go on resolving a ``preparing`` campaign's audience, a page a transaction, recording where
+    the next page starts; a campaign whose resolver stopped (no progress for ``claim_timeout``
+    seconds) is taken over. How many recipients were added."""
+    import time
+    import uuid
+
+    token = f"{instance}-{uuid.uuid4().hex[:12]}"
+    stale = utcnow() - dt.timedelta(seconds=claim_timeout)
+    candidate = session.scalar(
+        select(Campaign.id)
+        .where(
+            Campaign.status == "preparing",
+            (Campaign.resolver_claim.is_(None)) | (Campaign.resolver_at < stale),
+        )
+        .order_by(Campaign.id)
+        .limit(1)
+    )
+    if candidate is None:
+        return 0
+    claimed = session.execute(
+        update(Campaign)
+        .where(
+            Campaign.id == candidate,
+            Campaign.status == "preparing",
+            (Campaign.resolver_claim.is_(None)) | (Campaign.resolver_at < stale),
+        )
+        .values(resolver_claim=token, resolver_at=utcnow())
+    ).rowcount
+    session.commit()
+    if not claimed:
+        return 0
+    added, deadline = 0, time.monotonic() + budget_seconds
+    while time.monotonic() < deadline:
+        campaign = session.get(Campaign, candidate, populate_existing=True)
+        if (
+            campaign.status != "preparing"
+            or campaign.resolver_claim != token
+            or campaign.resolve_state is None
+        ):
+            session.rollback()
+            break
+        audience, state = campaign.audience, campaign.resolve_state
+        session.rollback()  # no transaction open while the clients service is asked
+        page, following = search_page(cluster, audience, state)
+        campaign = session.get(Campaign, candidate, with_for_update=True, populate_existing=True)
+        if campaign.status != "preparing" or campaign.resolver_claim != token:
+            session.rollback()
+            break
+        count = add_recipients(session, campaign, page, utcnow())
+        campaign.total += count
+        campaign.resolve_state = following
+        campaign.resolver_at = utcnow()
+        if following is None:
+            campaign.status, campaign.resolver_claim = "sending", None
+        session.commit()
+        added += count
+        if following is None:
+            break
+    else:
+        session.execute(
+            update(Campaign)
+            .where(Campaign.id == candidate, Campaign.resolver_claim == token)
+            .values(resolver_claim=None)
+        )
+        session.commit()
+    return added
 
 
 # --- reading and cancelling --------------------------------------------------------------------------
@@ -331,7 +450,7 @@ def cancel_campaign(session, campaign_id, user_id):
     campaign = session.get(Campaign, campaign_id, with_for_update=True)
     if campaign is None:
         raise not_found("campaign", campaign_id)
-    if campaign.status != "sending":
+    if campaign.status not in ("preparing", "sending"):
         raise Unprocessable(f"the campaign is already {campaign.status}", {"status": campaign.status})
     session.execute(
         update(CampaignRecipient)
@@ -339,5 +458,6 @@ def cancel_campaign(session, campaign_id, user_id):
         .values(status="skipped", reason="campaign cancelled")
     )
     campaign.status, campaign.finished_at, campaign.cancelled_by = "cancelled", utcnow(), user_id
+    campaign.resolve_state = campaign.resolver_claim = None
     session.flush()
     return campaign_to_dict(session, campaign)

@@ -12,6 +12,7 @@ import uuid
 
 from proofsheet_shared.types import utcnow
 
+
 class SendFailure(Exception):
     """``permanent``: the server refused for good (5xx); ``bounce``: because of the recipient
     address, which is then blocked. Otherwise it is worth trying again later."""
@@ -76,11 +77,20 @@ def build_message(settings, to, subject, html, text, msg_id, unsubscribe_url=Non
     head = "".join(f"{name}: {value}\r\n" for name, value in headers.items()).encode("ascii")
     part = b'Content-Type: text/%s; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
     marker = f"--{boundary}\r\n".encode("ascii")
-    body = b"".join((
-        b"\r\n", marker, part % b"plain", _qp(text), b"\r\n",
-        marker, part % b"html", _qp(html), b"\r\n",
-        f"--{boundary}--\r\n".encode("ascii"),
-    ))
+    body = b"".join(
+        (
+            b"\r\n",
+            marker,
+            part % b"plain",
+            _qp(text),
+            b"\r\n",
+            marker,
+            part % b"html",
+            _qp(html),
+            b"\r\n",
+            f"--{boundary}--\r\n".encode("ascii"),
+        )
+    )
     return head + body, headers
 
 

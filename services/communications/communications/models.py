@@ -92,6 +92,11 @@ class Campaign(Base):
     created_by: Mapped[int | None] = mapped_column(Integer)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     cancelled_by: Mapped[int | None] = mapped_column(Integer)
+    # while the audience is still being resolved in the background (status "preparing"): where
+    # the next page starts, and which instance works on it since when
+    resolve_state: Mapped[dict | None] = mapped_column(JSON)
+    resolver_claim: Mapped[str | None] = mapped_column(String(40))
+    resolver_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class CampaignRecipient(Base):
@@ -100,6 +105,7 @@ class CampaignRecipient(Base):
         UniqueConstraint("campaign_id", "client_id", name="uq_campaign_recipients_client"),
         Index("ix_campaign_recipients_work", "status", "next_attempt_at", "id"),
         Index("ix_campaign_recipients_campaign", "campaign_id", "status"),
+        Index("ix_campaign_recipients_email", "campaign_id", "email"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False)

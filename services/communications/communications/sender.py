@@ -201,7 +201,11 @@ class CampaignSender:
             pick = (
                 select(R.id)
                 .join(Campaign, Campaign.id == R.campaign_id)
-                .where(R.status == "queued", R.next_attempt_at <= now, Campaign.status == "sending")
+                .where(
+                    R.status == "queued",
+                    R.next_attempt_at <= now,
+                    Campaign.status.in_(("preparing", "sending")),
+                )
                 .order_by(R.id)
                 .limit(limit)
             )

@@ -430,6 +430,13 @@ class CommunicationsService(studio_settings.StudioSettingsMixin):
         finally:
             executor.close()
 
+    @timer(interval=SEND_TICK)
+    def resolve_tick(self):
+        """Audiences still being resolved (big campaigns), a page at a time, beside the sending."""
+        campaigns.resolve_pending(
+            self.db.session, self.cluster, self.sender.instance, self.sender.claim_timeout
+        )
+
     @timer(interval=SCAN_TICK)
     def scan_tick(self):
         triggers.scan_dates(self.db.session, self._today(), triggers.Lookups(self.cluster))

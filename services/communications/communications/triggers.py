@@ -195,17 +195,38 @@ def _date_of(value, tz=None):
     return moment.astimezone(ZoneInfo(tz or "UTC")).date()
 
 
+def _row(session, model, key, **fresh):
+    """The row of ``model`` at ``key``, made if there is none (two handlers of events about one
+    record may race to make it: the loser reads the winner's)."""
+    row = session.get(model, key)
+    if row is not None:
+        return row
+    try:
+        with session.begin_nested():
+            row = model(**fresh)
+            session.add(row)
+            session.flush()
+        return row
+    except IntegrityError:
+        return session.get(model, key, populate_existing=True)
+
+
 def remember(session, record_type, record, client_id=None):
     """Keep the last state of another service's record (merged over what was known)."""
     record_id = record.get("id")
     if not record_id:
         return None
-    row = session.get(RecordSnapshot, (record_type, record_id))
-    if row is None:
-        row = RecordSnapshot(record_type=record_type, record_id=record_id, data={})
-        session.add(row)
+    row = _row(
+        session,
+        RecordSnapshot,
+        (record_type, record_id),
+        record_type=record_type,
+        record_id=record_id,
+        data={},
+        updated_at=utcnow(),
+    )
     merged = dict(row.data or {})
-    merged.update({k: v for k, v in record.items()})
+    merged.update(record)
     row.data = merged
     row.client_id = client_id if client_id is not None else merged.get("client_id")
     row.updated_at = utcnow()
@@ -214,15 +235,26 @@ def remember(session, record_type, record, client_id=None):
 
 
 def mark_date(session, kind, record_type, record_id, client_id, on_date):
-    row = session.get(DateMark, (kind, record_type, record_id))
     if on_date is None:
-        if row is not None:
-            session.delete(row)
+        session.execute(
+            delete(DateMark).where(
+                DateMark.kind == kind, DateMark.record_type == record_type, DateMark.record_id == record_id
+            )
+        )
         return
-    if row is None:
-        row = DateMark(kind=kind, record_type=record_type, record_id=record_id)
-        session.add(row)
+    row = _row(
+        session,
+        DateMark,
+        (kind, record_type, record_id),
+        kind=kind,
+        record_type=record_type,
+        record_id=record_id,
+        client_id=client_id,
+        on_date=on_date,
+        month_day=on_date.strftime("%m-%d"),
+    )
     row.client_id, row.on_date, row.month_day = client_id, on_date, on_date.strftime("%m-%d")
+    session.flush()
 
 
 def forget(session, record_type, record_id, kinds=None):

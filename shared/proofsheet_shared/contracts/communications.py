@@ -176,7 +176,11 @@ class CampaignOutSchema(Schema):
     template_id = fields.Integer()
     marketing = fields.Boolean()
     audience = fields.Dict()
-    status = fields.String(metadata={"description": "sending, completed or cancelled"})
+    status = fields.String(
+        metadata={
+            "description": "preparing (audience still being read), sending, completed, cancelled"
+        }
+    )
     total = fields.Integer()
     queued = fields.Integer()
     sending = fields.Integer()

@@ -161,6 +161,9 @@ def upgrade() -> None:
         sa.Column("created_by", sa.Integer(), nullable=True),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("cancelled_by", sa.Integer(), nullable=True),
+        sa.Column("resolve_state", sa.JSON(), nullable=True),
+        sa.Column("resolver_claim", sa.String(length=40), nullable=True),
+        sa.Column("resolver_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["template_id"],
             ["email_templates.id"],
@@ -243,6 +246,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("campaign_recipients", schema=None) as batch_op:
         batch_op.create_index("ix_campaign_recipients_campaign", ["campaign_id", "status"], unique=False)
+        batch_op.create_index("ix_campaign_recipients_email", ["campaign_id", "email"], unique=False)
         batch_op.create_index(
             "ix_campaign_recipients_work", ["status", "next_attempt_at", "id"], unique=False
         )
@@ -283,6 +287,7 @@ def downgrade() -> None:
     with op.batch_alter_table("campaign_recipients", schema=None) as batch_op:
         batch_op.drop_index("ix_campaign_recipients_work")
         batch_op.drop_index("ix_campaign_recipients_campaign")
+        batch_op.drop_index("ix_campaign_recipients_email")
 
     op.drop_table("campaign_recipients")
     op.drop_table("triggers")
