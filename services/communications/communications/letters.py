@@ -6,6 +6,7 @@ migration) prints a session's client, day and time, place, photographer, assista
 WeasyPrint is CPU work: the service runs :func:`render_pdf` in a native thread.
 """
 
+from eventlet import patcher
 from sqlalchemy import select
 
 from proofsheet_shared.contracts.communications import FormLetterInSchema
@@ -83,7 +84,17 @@ def render_html(letter_html, contexts, title="Letters"):
     return PAGE.format(title=title, sections="\n".join(sections))
 
 
-def render_pdf(document_html):
-    from weasyprint import HTML  # imported on first use: loading Pango takes a moment
+_FONTS = {}
+_FONTS_LOCK = patcher.original("threading").Lock()  # taken in tpool's native threads
 
-    return HTML(string=document_html).write_pdf()
+
+def render_pdf(document_html):
+    """The PDF of a document; one at a time per process, sharing one font configuration (made
+    once: fontconfig's set-up is a good part of a one-page render)."""
+    from weasyprint import HTML  # imported on first use: loading Pango takes a moment
+    from weasyprint.text.fonts import FontConfiguration
+
+    with _FONTS_LOCK:
+        if "config" not in _FONTS:
+            _FONTS["config"] = FontConfiguration()
+        return HTML(string=document_html).write_pdf(font_config=_FONTS["config"])
