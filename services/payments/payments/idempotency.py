@@ -22,7 +22,7 @@ import datetime as dt
 import hashlib
 import json
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from proofsheet_shared.errors import Conflict, ValidationError
@@ -79,6 +79,6 @@ def purge(session, keep_days, now=None):
 def remember(session, scope, key, response):
     if key is None:
         return
-    row = session.get(IdempotencyKey, (scope, key))
-    row.response = response
-    session.flush()
+    session.execute(update(IdempotencyKey)
+                    .where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
+                    .values(response=response).execution_options(synchronize_session=False))
