@@ -37,7 +37,6 @@ def test_concurrent_claims_take_different_recipients(alembic_ini):
                 sa.text(
                     "INSERT INTO email_templates (name, subject, html, marketing, record_type, created_at, "
                     "updated_at) VALUES ('t', 's', 'h', false, 'client', now(), now()) RETURNING id"
-                    "VALUES ('t', 's', 'h', false, 'client', now(), now()) RETURNING id"
                 )
             ).scalar()
             campaign_id = conn.execute(
