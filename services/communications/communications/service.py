@@ -424,6 +424,10 @@ class CommunicationsService(studio_settings.StudioSettingsMixin):
         studio = self.studio.get()
         self.db.session.commit()
         self.sender.tick(values, studio)
+
+    @timer(interval=SEND_TICK)
+    def trigger_tick(self):
+        """Auto trigger runs, beside campaign sending."""
         executor = self._executor()
         try:
             triggers.execute_pending(self.db.session, executor)

@@ -42,7 +42,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from proofsheet_shared.contracts.communications import ProcessRunsSchema, TriggerInSchema, TriggerRunArgs
-from proofsheet_shared.errors import DomainError, NotFound, ValidationError, not_found
+from proofsheet_shared.errors import DomainError, NotFound, Unavailable, ValidationError, not_found
 from proofsheet_shared.schemas import decode_cursor, encode_cursor, load
 from proofsheet_shared.types import utcnow
 
@@ -377,7 +377,13 @@ def _passes(trigger, client_id, session_type_id, lookups):
     if filters.get("session_type_ids") and session_type_id not in filters["session_type_ids"]:
         return False
     if filters.get("client_group_ids"):
-        if not client_id or not lookups.client_groups(client_id) & set(filters["client_group_ids"]):
+        if not client_id:
+            return False
+        try:
+            groups = lookups.client_groups(client_id)
+        except Unavailable:
+            return None  # decided when the run is done (the event must not be lost meanwhile)
+        if not groups & set(filters["client_group_ids"]):
             return False
     return True
 
@@ -425,13 +431,13 @@ def on_event(session, event, data, record, lookups):
     for trigger in triggers:
         if trigger.status_id is not None and trigger.status_id != to_status:
             continue
-        if not _passes(trigger, client_id, session_type_id, lookups):
+        passes = _passes(trigger, client_id, session_type_id, lookups)
+        if passes is False:
             continue
         snapshot = dict(record or {}) if record else dict(data or {})
         key = occurrence(event, record_type, record_id, to_status)
-        if add_run(
-            session, trigger, key, record_type, record_id, client_id, {"event": event, "record": snapshot}
-        ):
+        run_data = {"event": event, "record": snapshot, "check_groups": passes is None}
+        if add_run(session, trigger, key, record_type, record_id, client_id, run_data):
             made += 1
     return made
 
@@ -481,7 +487,8 @@ def _fire_for_day(session, trigger, target, lookups):
         if mark.record_type in ("session", "invoice"):
             snap = session.get(RecordSnapshot, (mark.record_type, mark.record_id))
             session_type_id = (snap.data or {}).get("session_type_id") if snap else None
-        if not _passes(trigger, mark.client_id, session_type_id, lookups):
+        passes = _passes(trigger, mark.client_id, session_type_id, lookups)
+        if passes is False:
             continue
         key = f"{mark.record_type}:{mark.record_id}:{kind}:{target.isoformat()}"
         if add_run(
@@ -491,7 +498,7 @@ def _fire_for_day(session, trigger, target, lookups):
             mark.record_type,
             mark.record_id,
             mark.client_id,
-            {"date_field": kind, "date": target.isoformat()},
+            {"date_field": kind, "date": target.isoformat(), "check_groups": passes is None},
         ):
             made += 1
     return made
@@ -538,6 +545,11 @@ class Executor:
     def run(self, run, trigger):
         """Do ``run``'s action; ``(status, result, error)``."""
         try:
+            if (run.data or {}).get("check_groups") and run.client_id:
+                wanted = set((trigger.filters or {}).get("client_group_ids") or [])
+                client = self.records.get("client", run.client_id)
+                if wanted and not set(client.get("group_ids") or []) & wanted:
+                    return "skipped", None, "the client is not in the trigger's groups"
             if trigger.action == "email":
                 return self._email(run, trigger)
             if trigger.action == "letter":
