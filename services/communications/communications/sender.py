@@ -144,7 +144,7 @@ class CampaignSender:
         self.batch = max(1, int(config.get("SEND_BATCH", 20)))
         self.claim_timeout = float(config.get("CLAIM_TIMEOUT", 120))
         self.smtp_timeout = float(config.get("SMTP_TIMEOUT", 30))
-        self.public_url = config.get("PUBLIC_URL") or "http://localhost:8000"
+        self.public_url = config.get("PUBLIC_URL") or "http://localhost:8080"
         self.tick_seconds = float(config.get("SEND_TICK_SECONDS", 10))
         self.retry_base = float(config.get("RETRY_BASE_SECONDS", 30))
         self.limiter = RateLimiter()

@@ -610,7 +610,7 @@ class Executor:
         if problem:
             return "failed", None, problem
         url = unsubscribe_url(
-            self.settings.get("public_url") or "http://localhost:8000", address, client.get("id"), None
+            self.settings.get("public_url") or "http://localhost:8080", address, client.get("id"), None
         )
         context["unsubscribe_url"] = url
         subject, html, text = rendering.render_email(template.subject, template.html, context)
