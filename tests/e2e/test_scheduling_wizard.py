@@ -192,7 +192,6 @@ def test_an_idempotent_retry_never_creates_twice(stack, admin, catalog, client):
     assert len(sessions_of(admin, client)) == 2 and len(invoices_of(admin, client)) == 2
 
 
-@pytest.mark.skipif("payments" not in Stack.SERVICES, reason="the payments service is not in this tree yet")
 def test_session_invoice_and_payment_in_one_request(stack, admin, catalog, client):
     methods = ok(admin.get("/api/v1/payment-methods"))["items"]
     cash = next(m for m in methods if m["type"] == "cash")
@@ -269,7 +268,6 @@ def test_the_prepayment_rule_both_ways(stack, admin, catalog, client):
         ok(admin.patch("/api/v1/settings/scheduling", json={"prepayment_required": False}))
 
 
-@pytest.mark.skipif("payments" not in Stack.SERVICES, reason="the payments service is not in this tree yet")
 def test_the_payments_security_preference_applies_to_the_wizards_payment(stack, admin, catalog, client):
     from stack import ADMIN_PASSWORD
 
