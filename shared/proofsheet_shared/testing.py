@@ -254,3 +254,42 @@ class FakeDatabase:
     def clear_events(self):
         self.events.clear()
         self.pending_event_ids.clear()
+
+
+# --- listening to a service's events ------------------------------------------------------
+
+
+class EventTap:
+    """A queue bound to ``<service>.events``: what the service published, in order."""
+
+    def __init__(self, amqp_uri, service, routing_key="#"):
+        from kombu import Connection, Queue
+        from kombu.serialization import prepare_accept_content
+        from nameko.standalone.events import get_event_exchange
+
+        self.connection = Connection(amqp_uri)
+        queue = Queue(f"test-tap-{uuid.uuid4().hex}", exchange=get_event_exchange(service, {}),
+                      routing_key=routing_key, auto_delete=True, durable=False)
+        self.queue = self.connection.SimpleQueue(queue)
+        self.queue.consumer.accept = prepare_accept_content(["json"])
+
+    def get(self, timeout=5.0):
+        """The next event's envelope (plus its ``_routing_key``), or None after ``timeout``."""
+        try:
+            message = self.queue.get(block=True, timeout=timeout)
+        except self.queue.Empty:
+            return None
+        message.ack()
+        envelope = dict(message.payload)
+        envelope["_routing_key"] = message.delivery_info.get("routing_key")
+        return envelope
+
+    def drain(self, timeout=0.5):
+        events = []
+        while (event := self.get(timeout)) is not None:
+            events.append(event)
+        return events
+
+    def close(self):
+        self.queue.close()
+        self.connection.release()

@@ -6,15 +6,13 @@ for the clients and staff services."""
 import uuid
 
 import pytest
-from kombu import Connection, Exchange, Producer, Queue
-from kombu.serialization import prepare_accept_content
-from nameko.standalone.events import get_event_exchange
-from nameko.standalone.rpc import ClusterRpcProxy
-
 from invoicing.service import InvoicingService
+from kombu import Connection, Exchange, Producer
+from nameko.standalone.rpc import ClusterRpcProxy
 from proofsheet_shared import testing
 from proofsheet_shared.entrypoints import rpc as domain_rpc
 from proofsheet_shared.errors import NotFound
+from proofsheet_shared.testing import EventTap
 
 CLIENTS = {
     1: {
@@ -117,40 +115,6 @@ def publish(amqp_uri, source, event_type, data, event_id=None):
             serializer="json",
         )
     return event_id
-
-
-class EventTap:
-    """A queue bound to ``<service>.events``: what the service published, in order."""
-
-    def __init__(self, amqp_uri, service, routing_key="#"):
-        self.connection = Connection(amqp_uri)
-        queue = Queue(
-            f"test-tap-{uuid.uuid4().hex}",
-            exchange=get_event_exchange(service, {}),
-            routing_key=routing_key,
-            auto_delete=True,
-            durable=False,
-        )
-        self.queue = self.connection.SimpleQueue(queue)
-        self.queue.consumer.accept = prepare_accept_content(["json"])
-
-    def get(self, timeout=5.0):
-        try:
-            message = self.queue.get(block=True, timeout=timeout)
-        except self.queue.Empty:
-            return None
-        message.ack()
-        return dict(message.payload)
-
-    def drain(self, timeout=0.5):
-        events = []
-        while (event := self.get(timeout)) is not None:
-            events.append(event)
-        return events
-
-    def close(self):
-        self.queue.close()
-        self.connection.release()
 
 
 @pytest.fixture

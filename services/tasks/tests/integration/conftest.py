@@ -3,16 +3,12 @@ test, from nameko's ``rabbit_config``) and a real PostgreSQL database (a throwaw
 per test, cloned from a template migrated once per run). Small stand-ins answer for the
 staff and clients services unless a test starts the real clients service."""
 
-import uuid
 
 import pytest
-from kombu import Connection, Queue
-from kombu.serialization import prepare_accept_content
-from nameko.standalone.events import get_event_exchange
 from nameko.standalone.rpc import ClusterRpcProxy
-
 from proofsheet_shared import testing
 from proofsheet_shared.entrypoints import rpc as domain_rpc
+from proofsheet_shared.testing import EventTap
 from tasks.service import TasksService
 
 STAFF_IDS = {5, 6, 7}
@@ -100,43 +96,6 @@ def rpc(tasks_config):
     """A cluster proxy calling as user 5 with every permission."""
     with ClusterRpcProxy(tasks_config, context_data=testing.rpc_context(user_id=5), timeout=30) as proxy:
         yield proxy
-
-
-class EventTap:
-    """A queue bound to ``<service>.events``: what the service published, in order."""
-
-    def __init__(self, amqp_uri, service, routing_key="#"):
-        self.connection = Connection(amqp_uri)
-        exchange = get_event_exchange(service, {})
-        queue = Queue(
-            f"test-tap-{uuid.uuid4().hex}",
-            exchange=exchange,
-            routing_key=routing_key,
-            auto_delete=True,
-            durable=False,
-        )
-        self.queue = self.connection.SimpleQueue(queue)
-        self.queue.consumer.accept = prepare_accept_content(["json"])
-
-    def get(self, timeout=5.0):
-        try:
-            message = self.queue.get(block=True, timeout=timeout)
-        except self.queue.Empty:
-            return None
-        message.ack()
-        envelope = dict(message.payload)
-        envelope["_routing_key"] = message.delivery_info.get("routing_key")
-        return envelope
-
-    def drain(self, timeout=0.5):
-        events = []
-        while (event := self.get(timeout)) is not None:
-            events.append(event)
-        return events
-
-    def close(self):
-        self.queue.close()
-        self.connection.release()
 
 
 @pytest.fixture
